@@ -1,0 +1,1 @@
+"""squall.escape: html, url and json escaping and string helpers."""

@@ -1,0 +1,1 @@
+"""squall.httpclient: a standalone async http client with pure-python and pycurl back ends."""

@@ -1,0 +1,1 @@
+"""squall.simple_httpclient."""

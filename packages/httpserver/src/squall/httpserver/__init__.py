@@ -1,0 +1,1 @@
+"""squall.httpserver: a fast, hardened non-blocking http/1.1 server."""

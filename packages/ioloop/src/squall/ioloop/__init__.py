@@ -1,0 +1,1 @@
+"""squall.ioloop: an asyncio-based event loop facade, streams, tcp server and client."""

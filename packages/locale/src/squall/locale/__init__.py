@@ -1,0 +1,1 @@
+"""squall.locale: translations, plural forms and locale-aware formatting."""

@@ -1,0 +1,5 @@
+"""squall.cli: the ``squall`` command."""
+
+from ._main import main as main
+
+__all__ = ["main"]

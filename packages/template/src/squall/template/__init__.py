@@ -1,0 +1,1 @@
+"""squall.template: a fast, standalone template engine that compiles to python."""

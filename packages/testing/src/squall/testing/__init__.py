@@ -1,0 +1,1 @@
+"""squall.testing: test helpers and a pytest plugin for squall applications."""

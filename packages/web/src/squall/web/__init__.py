@@ -1,0 +1,1 @@
+"""squall.web: the squall web framework: applications, handlers, cookies, xsrf, static files."""
