@@ -1,0 +1,60 @@
+# squall workspace entry points. `make test` and `make demo` work on a fresh
+# machine that has only python3 (and apt-get for the system pieces some tests use).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+POETRY_VENV := .venv-poetry
+POETRY_VERSION := 2.5.1
+PACKAGES := escape template locale ioloop httputil httpserver httpclient web websocket auth wsgi testing squall
+STAMP := .stamps/setup
+
+.PHONY: setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
+
+setup: $(STAMP)
+
+$(STAMP): requirements-dev.txt $(wildcard packages/*/pyproject.toml)
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check $(foreach p,$(PACKAGES),-e packages/$(p))
+	@test -x $(POETRY_VENV)/bin/poetry || ( $(PYTHON) -m venv $(POETRY_VENV) && \
+		$(POETRY_VENV)/bin/python -m pip install -q --disable-pip-version-check poetry==$(POETRY_VERSION) )
+	@mkdir -p .stamps && touch $@
+
+# The whole check, as CI runs it.
+test: setup pytest pytest-optimized boundaries typecheck docs
+
+pytest: setup
+	$(BIN)/python -m pytest -q
+
+# The codec's strictness must not rely on `assert` (ROBUSTNESS.md 7, 19).
+pytest-optimized: setup
+	$(BIN)/python -O -m pytest -q -p no:randomly packages/httputil/tests
+
+boundaries: setup
+	$(BIN)/python tools/check_boundaries.py
+	$(BIN)/lint-imports
+
+typecheck: setup
+	$(BIN)/mypy
+
+docs: setup
+	$(BIN)/mkdocs build --strict --quiet
+
+docs-serve: setup
+	$(BIN)/mkdocs serve
+
+build: setup
+	@rm -rf dist && mkdir -p dist
+	@for p in $(PACKAGES); do \
+		(cd packages/$$p && ../../$(POETRY_VENV)/bin/poetry check -q && \
+		 ../../$(POETRY_VENV)/bin/poetry build -q -o ../../dist) || exit 1; \
+	done
+	@ls dist
+
+isolation: setup
+	$(BIN)/python tools/isolation.py
+
+clean:
+	rm -rf dist site .stamps .mypy_cache .pytest_cache
