@@ -1,0 +1,189 @@
+"""HTTPServerRequest: one HTTP request as the server received it."""
+
+from __future__ import annotations
+
+import http.cookies
+import time
+from typing import TYPE_CHECKING
+
+from ._cookies import parse_cookie
+from ._headers import HTTPHeaders
+from ._startline import RequestStartLine
+from ._util import _parse_qs_bytes, split_host_and_port
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from ._file import HTTPFile
+    from ._interfaces import HTTPConnection
+
+__all__ = ["HTTPServerRequest"]
+
+
+class HTTPServerRequest:
+    """A single HTTP request.
+
+    Every attribute is public and may be read by the application;
+    ``squall.httpserver.HTTPRequest`` is the same class.
+
+    Attributes:
+        method: The request method, e.g. ``"GET"``.
+        uri: The request target as sent, e.g. ``"/a/b?x=1"``.
+        path: The part of ``uri`` before ``?``.
+        query: The part of ``uri`` after ``?`` (``""`` if none).
+        version: ``"HTTP/1.0"`` or ``"HTTP/1.1"``.
+        headers: The request's `HTTPHeaders`.
+        body: The request body as bytes (``b""`` while streaming).
+        remote_ip: The client's IP address (see the server's ``xheaders``).
+        protocol: ``"http"`` or ``"https"``.
+        host: The requested host (``Host`` header), ``"127.0.0.1"`` if absent.
+        host_name: ``host`` in lower case without the port.
+        arguments: Query and body arguments: ``{name: [bytes, ...]}``.
+        query_arguments: The query string's arguments only.
+        body_arguments: The form body's arguments only.
+        files: Uploaded files: ``{field name: [HTTPFile, ...]}``.
+        connection: The `HTTPConnection` the request came on, or ``None``.
+        server_connection: An opaque object identifying the client connection.
+
+    Args:
+        method: The request method (or take it from ``start_line``).
+        uri: The request target.
+        version: The HTTP version.
+        headers: Header fields (a new empty `HTTPHeaders` if ``None``).
+        body: The body (``b""`` if ``None``).
+        host: Override the host (else from the ``Host`` header).
+        files: Pre-parsed uploaded files.
+        connection: The connection to answer on.
+        start_line: A `RequestStartLine` giving method, uri and version.
+        server_connection: An opaque connection identity.
+    """
+
+    path: str
+    query: str
+    _body_future: asyncio.Future[None] | None
+
+    def __init__(
+        self,
+        method: str | None = None,
+        uri: str | None = None,
+        version: str = "HTTP/1.0",
+        headers: HTTPHeaders | None = None,
+        body: bytes | None = None,
+        host: str | None = None,
+        files: dict[str, list[HTTPFile]] | None = None,
+        connection: HTTPConnection | None = None,
+        start_line: RequestStartLine | None = None,
+        server_connection: object | None = None,
+    ) -> None:
+        if start_line is not None:
+            method, uri, version = start_line
+        self.method = method
+        self.uri = uri
+        self.version = version
+        self.headers = headers if headers is not None else HTTPHeaders()
+        self.body = body or b""
+
+        context = getattr(connection, "context", None)
+        self.remote_ip: str | None = getattr(context, "remote_ip", None)
+        self.protocol: str = getattr(context, "protocol", None) or "http"
+
+        self.host = host or self.headers.get("Host") or "127.0.0.1"
+        self.host_name = split_host_and_port(self.host.lower())[0]
+        self.files: dict[str, list[HTTPFile]] = files or {}
+        self.connection = connection
+        self.server_connection = server_connection
+        self._start_time = time.time()
+        self._finish_time: float | None = None
+        self._body_future = None
+
+        if uri is not None:
+            self.path, _, self.query = uri.partition("?")
+        else:
+            self.path = self.query = ""
+        self.query_arguments: dict[str, list[bytes]] = (
+            _parse_qs_bytes(self.query) if self.query else {}
+        )
+        self.arguments: dict[str, list[bytes]] = {
+            k: list(v) for k, v in self.query_arguments.items()
+        }
+        self.body_arguments: dict[str, list[bytes]] = {}
+
+    @property
+    def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
+        """The request's cookies as ``{name: Morsel}`` (use ``.value``).
+
+        Parsed from the ``Cookie`` header on first access (see
+        `parse_cookie`); names that are not valid cookie names are skipped.
+        """
+        cached: dict[str, http.cookies.Morsel[str]] | None = self.__dict__.get(
+            "_cookies"
+        )
+        if cached is not None:
+            return cached
+        cookies: dict[str, http.cookies.Morsel[str]] = {}
+        header = self.headers.get("Cookie")
+        if header:
+            for name, value in parse_cookie(header).items():
+                morsel: http.cookies.Morsel[str] = http.cookies.Morsel()
+                try:
+                    morsel.set(name, value, value)
+                except http.cookies.CookieError:
+                    continue  # a reserved or illegal name: not a cookie we can expose
+                cookies[name] = morsel
+        self.__dict__["_cookies"] = cookies
+        return cookies
+
+    def full_url(self) -> str:
+        """Return the reconstructed URL, e.g. ``http://example.com/a?b=c``."""
+        return f"{self.protocol}://{self.host}{self.uri}"
+
+    def request_time(self) -> float:
+        """Return the seconds this request took (so far, if not finished)."""
+        if self._finish_time is None:
+            return time.time() - self._start_time
+        return self._finish_time - self._start_time
+
+    def write(self, chunk: bytes) -> asyncio.Future[None]:
+        """Write ``chunk`` to the connection (legacy helper).
+
+        Before any headers were written through ``connection.write_headers``,
+        the bytes are sent as-is, so a callback may write a complete raw
+        response (status line, headers and body), as early servers did; the
+        connection then closes after `finish`.
+
+        Raises:
+            HTTPOutputError: If the connection rejects the write.
+        """
+        if self.connection is None:
+            raise RuntimeError("this request has no connection to write to")
+        return self.connection.write(chunk)
+
+    def finish(self) -> None:
+        """Finish the response on the connection (legacy helper)."""
+        if self.connection is None:
+            raise RuntimeError("this request has no connection to finish")
+        self.connection.finish()
+        self._finish_time = time.time()
+
+    def _parse_body(self) -> None:
+        """Parse a form or multipart body into ``body_arguments`` and ``files``.
+
+        Raises:
+            HTTPInputError: If the body is malformed.
+        """
+        from ._body import parse_body_arguments
+
+        parse_body_arguments(
+            self.headers.get("Content-Type", ""),
+            self.body,
+            self.body_arguments,
+            self.files,
+            self.headers,
+        )
+        for name, values in self.body_arguments.items():
+            self.arguments.setdefault(name, []).extend(values)
+
+    def __repr__(self) -> str:
+        fields = ("protocol", "host", "method", "uri", "version", "remote_ip")
+        args = ", ".join(f"{n}={getattr(self, n)!r}" for n in fields)
+        return f"{type(self).__name__}({args})"
