@@ -1,0 +1,323 @@
+"""The code generator: a parsed template (and its relatives) in, Python out.
+
+How this works: a template compiles to one function, `_tt_execute`, that
+appends `str` pieces to a list and returns the UTF-8 encoding of their join.
+Speed comes from three choices:
+
+- Runs of text and expressions that nothing can interrupt are written as a
+  single f-string append (`_tt_append(f'<td>{_tt_e((key))}</td>')`), so a
+  row of a table costs one call to `append` instead of one per piece.
+- The hot helpers (`append`, the escaper) are bound to locals once per
+  render, and the default escaper takes any value, so an escaped expression
+  is a single call.
+- `{% include %}` and `{% block %}` are inlined at compile time; there is no
+  call or lookup per include at render time.
+
+Inside `{% try %}` blocks pieces are appended one by one, so that output
+written before an exception is kept exactly as it would be by a sequence of
+separate writes. Each generated line records the template line it came
+from (`locations`), which turns Python syntax errors into `ParseError`s at
+the right place and annotates runtime exceptions.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from ._errors import ParseError, TemplateNotFound
+from ._parser import Apply, Block, Control, Expr, Include, Node, Stmt, Text
+
+if TYPE_CHECKING:
+    from ._loader import BaseLoader
+    from ._template import Template
+
+__all__ = ["Location", "describe", "generate"]
+
+Location = tuple[str, int, str]
+"""Where a generated line came from: (template name, line, include chain)."""
+
+
+def describe(location: Location) -> str:
+    """Formats a `Location` for a message."""
+    name, line, chain = location
+    return f"template {name}, line {line}{chain}"
+
+# Characters that may not appear in an expression inlined in an f-string
+# replacement field before Python 3.12 (quotes, backslashes, comments,
+# line breaks); such expressions get a statement of their own.
+_UNSAFE_IN_FSTRING = frozenset("'\"\\#\n")
+
+
+def _is_fstring_safe(code: str) -> bool:
+    return _UNSAFE_IN_FSTRING.isdisjoint(code)
+
+
+def _normalize_newlines(code: str) -> str:
+    return code.replace("\r\n", "\n").replace("\r", "\n")
+
+
+class _Output:
+    """The lines of one generated function and the helpers it uses."""
+
+    __slots__ = ("lines", "uses_e", "uses_s", "uses_x")
+
+    def __init__(self) -> None:
+        self.lines: list[tuple[int, str, Location]] = []
+        self.uses_e = False
+        self.uses_s = False
+        self.uses_x = False
+
+    def prologue(self, indent: int, location: Location) -> list[tuple[int, str, Location]]:
+        lines = [
+            (indent, "_tt_buffer = []", location),
+            (indent, "_tt_append = _tt_buffer.append", location),
+        ]
+        if self.uses_e:
+            lines.append((indent, "_tt_e = _tt_escaper(xhtml_escape)", location))
+        if self.uses_s:
+            lines.append((indent, "_tt_s = _tt_to_str", location))
+        if self.uses_x:
+            lines.append((indent, "_tt_x = _tt_apply_escape", location))
+        return lines
+
+
+class _Generator:
+    def __init__(self, template: Template) -> None:
+        self.template = template
+        self.loader: BaseLoader | None = template.loader
+        self.out = _Output()
+        self.indent = 1
+        self.group: list[tuple[bool, str, Location]] = []  # (is_text, text or call, location)
+        self.no_merge = 0
+        self.apply_count = 0
+        self.named_blocks: dict[str, tuple[Block, Template]] = {}
+        self.block_stack: list[str] = []
+        self.include_suffix = ""
+
+    # -- loading relatives --------------------------------------------------
+
+    def load(self, name: str, parent: Template, line: int, what: str) -> Template:
+        if self.loader is None:
+            raise ParseError(
+                f"{what} {name!r} needs a template loader; create the template with "
+                "Loader(...).load() or DictLoader(...).load()",
+                parent.name,
+                line,
+            )
+        try:
+            return self.loader.load(name, parent.name)
+        except TemplateNotFound as exc:
+            if exc.filename is None:
+                raise TemplateNotFound(exc.template_name, exc.detail, parent.name, line) from None
+            raise
+        except ParseError as exc:
+            if exc.filename is None:
+                exc.filename, exc.lineno = parent.name, line
+            raise
+
+    def collect_blocks(self, body: list[Node], owner: Template) -> None:
+        for node in body:
+            if isinstance(node, Block):
+                self.named_blocks[node.name] = (node, owner)
+                self.collect_blocks(node.body, owner)
+            elif isinstance(node, Control):
+                for clause in node.clauses:
+                    self.collect_blocks(clause.body, owner)
+            elif isinstance(node, Apply):
+                self.collect_blocks(node.body, owner)
+            elif isinstance(node, Include):
+                included = self.load(node.name, owner, node.line, "include")
+                self.collect_blocks(included.file.body, included)
+
+    # -- writing ------------------------------------------------------------
+
+    def location(self, template: Template, line: int) -> Location:
+        return (template.name, line, self.include_suffix)
+
+    def write(self, code: str, location: Location) -> None:
+        first, *rest = _normalize_newlines(code).split("\n")
+        self.out.lines.append((self.indent, first, location))
+        # Continuation lines are kept verbatim (they may sit inside a
+        # triple-quoted string); they still need a location each.
+        for extra in rest:
+            self.out.lines.append((-1, extra, location))
+
+    def add_piece(self, is_text: bool, value: str, location: Location) -> None:
+        self.group.append((is_text, value, location))
+        if self.no_merge:
+            self.flush()
+
+    def flush(self) -> None:
+        group = self.group
+        if not group:
+            return
+        self.group = []
+        # Merge adjacent text first.
+        pieces: list[tuple[bool, str, Location]] = []
+        for is_text, value, location in group:
+            if is_text and pieces and pieces[-1][0]:
+                pieces[-1] = (True, pieces[-1][1] + value, pieces[-1][2])
+            else:
+                pieces.append((is_text, value, location))
+        if len(pieces) == 1:
+            is_text, value, location = pieces[0]
+            self.write(f"_tt_append({value!r})" if is_text else f"_tt_append({value})", location)
+            return
+        # One f-string made of implicitly concatenated parts, each part on its
+        # own line so that a failing expression reports its own line.
+        last = len(pieces) - 1
+        for index, (is_text, value, location) in enumerate(pieces):
+            if is_text:
+                part = "f" + repr(value.replace("{", "{{").replace("}", "}}"))
+            else:
+                part = "f'{" + value + "}'"
+            if index == 0:
+                part = "_tt_append(" + part
+            else:
+                part = "    " + part
+            if index == last:
+                part += ")"
+            self.write(part, location)
+
+    # -- nodes --------------------------------------------------------------
+
+    def body(self, nodes: list[Node], template: Template) -> None:
+        for node in nodes:
+            self.node(node, template)
+
+    def node(self, node: Node, template: Template) -> None:
+        if isinstance(node, Text):
+            self.add_piece(True, node.value, self.location(template, node.line))
+        elif isinstance(node, Expr):
+            self.expression(node, template)
+        elif isinstance(node, Stmt):
+            self.flush()
+            self.write(node.code, self.location(template, node.line))
+        elif isinstance(node, Control):
+            self.control(node, template)
+        elif isinstance(node, Apply):
+            self.apply(node, template)
+        elif isinstance(node, Block):
+            self.block(node, template)
+        else:
+            self.include(node, template)
+
+    def expression(self, node: Expr, template: Template) -> None:
+        location = self.location(template, node.line)
+        autoescape = template.autoescape
+        if node.raw or autoescape is None:
+            self.out.uses_s = True
+            wrap = "_tt_s({})"
+        elif autoescape == "xhtml_escape":
+            self.out.uses_e = True
+            wrap = "_tt_e({})"
+        else:
+            self.out.uses_x = True
+            wrap = "_tt_x(" + autoescape + ", {})"
+        if _is_fstring_safe(node.code) and _is_fstring_safe(wrap):
+            self.add_piece(False, wrap.format("(" + node.code + ")"), location)
+        else:
+            self.flush()
+            self.write("_tt_tmp = " + node.code, location)
+            self.write("_tt_append(" + wrap.format("_tt_tmp") + ")", location)
+
+    def indented_body(self, nodes: list[Node], template: Template, location: Location) -> None:
+        self.indent += 1
+        before = len(self.out.lines)
+        self.body(nodes, template)
+        self.flush()
+        if len(self.out.lines) == before:
+            self.write("pass", location)
+        self.indent -= 1
+
+    def control(self, node: Control, template: Template) -> None:
+        self.flush()
+        if node.kind == "try":
+            self.no_merge += 1
+        for clause in node.clauses:
+            location = self.location(template, clause.line)
+            self.write(clause.header + ":", location)
+            self.indented_body(clause.body, template, location)
+        if node.kind == "try":
+            self.no_merge -= 1
+
+    def apply(self, node: Apply, template: Template) -> None:
+        self.flush()
+        location = self.location(template, node.line)
+        name = f"_tt_apply{self.apply_count}"
+        self.apply_count += 1
+        self.write(f"def {name}():", location)
+        outer, outer_no_merge = self.out, self.no_merge
+        # The body becomes its own function: a fresh buffer, its own locals,
+        # and merging is safe again (an exception leaves the whole function).
+        self.out, self.no_merge = _Output(), 0
+        self.indent += 1
+        self.body(node.body, template)
+        self.flush()
+        self.write("return ''.join(_tt_buffer)", location)
+        inner = self.out
+        self.indent -= 1
+        self.out, self.no_merge = outer, outer_no_merge
+        self.out.lines.extend(inner.prologue(self.indent + 1, location))
+        self.out.lines.extend(inner.lines)
+        self.out.uses_s = True
+        self.write("_tt_tmp = " + node.func, location)
+        self.write(f"_tt_append(_tt_s(_tt_tmp({name}())))", location)
+
+    def block(self, node: Block, template: Template) -> None:
+        block, owner = self.named_blocks[node.name]
+        if node.name in self.block_stack:
+            raise ParseError(
+                f"block {node.name!r} contains itself (through "
+                f"{' -> '.join(self.block_stack + [node.name])})",
+                owner.name,
+                block.line,
+            )
+        self.block_stack.append(node.name)
+        self.body(block.body, owner)
+        self.block_stack.pop()
+
+    def include(self, node: Include, template: Template) -> None:
+        included = self.load(node.name, template, node.line, "include")
+        outer_suffix = self.include_suffix
+        self.include_suffix = f" (included from {template.name}, line {node.line}){outer_suffix}"
+        self.body(included.file.body, included)
+        self.include_suffix = outer_suffix
+
+    # -- the whole template -------------------------------------------------
+
+    def run(self) -> tuple[str, list[Location]]:
+        template = self.template
+        chain = [template]
+        while chain[-1].file.extends is not None:
+            parent_name, line = chain[-1].file.extends
+            chain.append(self.load(parent_name, chain[-1], line, "extends"))
+        for ancestor in reversed(chain):
+            self.collect_blocks(ancestor.file.body, ancestor)
+        root = chain[-1]
+        self.body(root.file.body, root)
+        self.flush()
+        self.write("return ''.join(_tt_buffer).encode('utf-8')", self.location(template, 0))
+        start = self.location(template, 0)
+        lines = [(0, "def _tt_execute():", start)]
+        lines += self.out.prologue(1, start)
+        lines += self.out.lines
+        source: list[str] = []
+        locations: list[Location] = []
+        for indent, code, location in lines:
+            source.append(code if indent < 0 else "    " * indent + code)
+            locations.append(location)
+        return "\n".join(source) + "\n", locations
+
+
+def generate(template: Template) -> tuple[str, list[Location]]:
+    """Generates the Python source of `template`'s render function.
+
+    Returns:
+        The source, and for each of its lines a description of the template
+        line it came from.
+
+    Raises:
+        ParseError: If a relative cannot be loaded or blocks nest in a loop.
+    """
+    return _Generator(template).run()
