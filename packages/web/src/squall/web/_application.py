@@ -1,0 +1,339 @@
+"""`Application`: settings, the routing table, and the per-request dispatcher.
+
+The server calls `Application.start_request` for each request and feeds the
+returned `_RequestDispatcher` the headers, body and end of the message. The
+dispatcher routes as soon as the headers are in (so a streaming handler can
+start early), buffers the body, then creates the handler and runs it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, cast
+
+from squall.httputil import (
+    HTTPConnection,
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPServerConnectionDelegate,
+    HTTPServerRequest,
+    RequestStartLine,
+    ResponseStartLine,
+    parse_body_arguments,
+)
+
+from ._handler import RequestHandler, _log_safe
+from ._handlers import ErrorHandler
+from ._routing import HandlerSpec, RouteMatch, Router
+from ._uimodule import BUILTIN_UI_MODULES, UIModule, load_ui_methods, load_ui_modules
+
+if TYPE_CHECKING:
+    from squall.httpserver import HTTPServer
+    from squall.template import BaseLoader
+
+__all__ = ["Application"]
+
+access_log = logging.getLogger("squall.access")
+app_log = logging.getLogger("squall.application")
+gen_log = logging.getLogger("squall.general")
+
+
+class Application(HTTPServerConnectionDelegate):
+    """A collection of request handlers that make up a web application.
+
+    Args:
+        handlers: tuples ``(pattern, handler_class[, kwargs[, name]])`` or
+            `URLSpec` objects, matched in order against the request path.
+        default_host: the host whose handlers serve requests for unknown
+            hosts (see `add_handlers`).
+        transforms: output transforms applied to every response.
+        **settings: application settings, e.g. ``cookie_secret``,
+            ``login_url``, ``xsrf_cookies``, ``template_path``,
+            ``autoescape``, ``ui_modules``, ``ui_methods``, ``debug``,
+            ``static_path``, ``default_handler_class``, ``log_function``.
+
+    Example::
+
+        app = Application([(r"/", MainHandler)], cookie_secret="...")
+        app.listen(8888)
+
+    ``debug=True`` turns on ``autoreload`` (when `squall.autoreload` is
+    installed), ``serve_traceback`` and turns off the template cache. Debug
+    mode is not compatible with the server's multi-process mode.
+    """
+
+    def __init__(
+        self,
+        handlers: Sequence[HandlerSpec] | None = None,
+        default_host: str | None = None,
+        transforms: Sequence[Any] | None = None,
+        **settings: Any,
+    ) -> None:
+        self.settings: dict[str, Any] = settings
+        self.default_host = default_host
+        self.transforms: list[Any] = list(transforms or [])
+        self.ui_modules: dict[str, type[UIModule]] = dict(BUILTIN_UI_MODULES)
+        self.ui_methods: dict[str, Callable[..., Any]] = {}
+        load_ui_modules(settings.get("ui_modules"), self.ui_modules)
+        load_ui_methods(settings.get("ui_methods"), self.ui_methods)
+        if settings.get("debug"):
+            settings.setdefault("autoreload", True)
+            settings.setdefault("compiled_template_cache", False)
+            settings.setdefault("static_hash_cache", False)
+            settings.setdefault("serve_traceback", True)
+        self.wildcard_router = self.router = Router(default_host)
+        self._template_loaders: dict[str, BaseLoader] = {}
+        self._log_function: Callable[[RequestHandler], None] | None = settings.get(
+            "log_function"
+        )
+        default_class = settings.get("default_handler_class")
+        self._default_handler: tuple[type[RequestHandler], dict[str, Any]] = (
+            (default_class, dict(settings.get("default_handler_args") or {}))
+            if default_class is not None
+            else (ErrorHandler, {"status_code": 404})
+        )
+        self.router.add(".*$", list(self._static_handlers()) + list(handlers or []))
+        if settings.get("autoreload"):
+            try:
+                from squall import autoreload
+            except ImportError:
+                gen_log.warning("autoreload requested but squall.autoreload is not installed")
+            else:
+                start = getattr(autoreload, "start", None)
+                if start is not None:
+                    start()
+
+    def _static_handlers(self) -> list[HandlerSpec]:
+        """Routes for the ``static_path`` setting (none in this basic version)."""
+        return []
+
+    def listen(self, port: int, address: str = "", **kwargs: Any) -> HTTPServer:
+        """Start an `HTTPServer` for this application on ``port``.
+
+        Args:
+            port: the TCP port.
+            address: the address to bind ("" for all interfaces).
+            **kwargs: passed to the `HTTPServer` constructor (``xheaders``,
+                ``ssl_options``, ``max_body_size``...).
+
+        Returns:
+            The server, so it can be stopped later.
+        """
+        from squall.httpserver import HTTPServer
+
+        server = HTTPServer(self, **kwargs)
+        server.listen(port, address)
+        return server
+
+    def add_handlers(self, host_pattern: str, host_handlers: Sequence[HandlerSpec]) -> None:
+        """Add handlers for a virtual host (a regex on the request's host name).
+
+        Hosts are tried in the order added; the catch-all of the
+        constructor's handlers is tried last.
+        """
+        self.router.add(host_pattern, host_handlers)
+
+    def reverse_url(self, name: str, *args: Any) -> str:
+        """The path of the URL spec named ``name``, with ``args`` in its groups.
+
+        Raises:
+            KeyError: no spec has that name.
+            ValueError: the spec cannot be reversed with these arguments.
+        """
+        spec = self.router.named.get(name)
+        if spec is None:
+            raise KeyError(f"{name} not found in named urls")
+        return spec.reverse(*args)
+
+    def find_handler(
+        self, request: HTTPServerRequest
+    ) -> tuple[type[RequestHandler], dict[str, Any], list[bytes | None], dict[str, bytes | None]]:
+        """Route ``request``: the handler class, its kwargs, and the path groups."""
+        match: RouteMatch | None = self.router.find(
+            request.host_name, request.path, "X-Real-Ip" in request.headers
+        )
+        if match is None:
+            cls, kwargs = self._default_handler
+            return cls, kwargs, [], {}
+        spec = match.spec
+        return spec.handler_class, spec.kwargs, match.args, match.kwargs
+
+    # -- HTTPServerConnectionDelegate -------------------------------------
+
+    def start_request(self, server_conn: object, request_conn: HTTPConnection) -> HTTPMessageDelegate:
+        """Return the delegate that receives one request (called by the server)."""
+        return _RequestDispatcher(self, request_conn, server_conn)
+
+    def __call__(self, request: HTTPServerRequest) -> Awaitable[None] | None:
+        """Handle a complete request (legacy plain-callable style)."""
+        dispatcher = _RequestDispatcher(self, request.connection, request.server_connection)
+        dispatcher.request = request
+        dispatcher._route()
+        return dispatcher.execute()
+
+    # -- helpers used by handlers ---------------------------------------
+
+    def _template_loader_for(self, handler: RequestHandler, template_path: str) -> BaseLoader:
+        loader = self._template_loaders.get(template_path)
+        if loader is None:
+            loader = self._template_loaders[template_path] = handler.create_template_loader(
+                template_path
+            )
+        elif not self.settings.get("compiled_template_cache", True):
+            loader.reset()
+        return loader
+
+    def log_request(self, handler: RequestHandler) -> None:
+        """Write the access-log line of a finished request.
+
+        Uses the ``log_function`` setting if given; otherwise logs to
+        ``squall.access`` at INFO (status < 400), WARNING (< 500) or ERROR.
+        Control characters of the URI are escaped.
+        """
+        if self._log_function is not None:
+            self._log_function(handler)
+            return
+        status = handler.get_status()
+        if status < 400:
+            level = logging.INFO
+        elif status < 500:
+            level = logging.WARNING
+        else:
+            level = logging.ERROR
+        if not access_log.isEnabledFor(level):
+            return
+        request = handler.request
+        access_log.log(
+            level,
+            "%d %s %s (%s) %.2fms",
+            status,
+            request.method,
+            _log_safe(request.uri or ""),
+            request.remote_ip,
+            1000.0 * request.request_time(),
+        )
+
+
+class _RequestDispatcher(HTTPMessageDelegate):
+    """Receives one request from the server and runs its handler."""
+
+    __slots__ = (
+        "application",
+        "connection",
+        "server_conn",
+        "request",
+        "chunks",
+        "handler_class",
+        "handler_kwargs",
+        "path_args",
+        "path_kwargs",
+        "handler",
+        "stream_future",
+    )
+
+    def __init__(
+        self, application: Application, connection: HTTPConnection | None, server_conn: object
+    ) -> None:
+        self.application = application
+        self.connection = connection
+        self.server_conn = server_conn
+        self.chunks: list[bytes] | None = []
+        self.handler: RequestHandler | None = None
+        self.stream_future: Any = None
+
+    def headers_received(
+        self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
+    ) -> Awaitable[None] | None:
+        self.request = HTTPServerRequest(
+            connection=self.connection,
+            server_connection=self.server_conn,
+            start_line=cast(RequestStartLine, start_line),
+            headers=headers,
+        )
+        self._route()
+        if self.handler_class._stream_request_body:
+            return self._start_streaming()
+        return None
+
+    def _route(self) -> None:
+        (
+            self.handler_class,
+            self.handler_kwargs,
+            self.path_args,
+            self.path_kwargs,
+        ) = self.application.find_handler(self.request)
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        if self.handler is not None and self.handler._stream_request_body:
+            if self.handler._finished:
+                return None
+            try:
+                return self.handler.data_received(chunk)
+            except Exception as error:
+                self.handler._handle_request_exception(error)
+                return None
+        if self.chunks is not None:
+            self.chunks.append(chunk)
+        return None
+
+    def finish(self) -> None:
+        handler = self.handler
+        if handler is not None:
+            # Streaming: prepare() already ran; now run the HTTP method.
+            if not handler._finished:
+                try:
+                    handler._run_method()
+                except Exception as error:
+                    handler._handle_request_exception(error)
+            return
+        request = self.request
+        if self.chunks:
+            request.body = b"".join(self.chunks) if len(self.chunks) > 1 else self.chunks[0]
+            self.chunks = None
+            try:
+                parse_body_arguments(
+                    request.headers.get("Content-Type", ""),
+                    request.body,
+                    request.body_arguments,
+                    request.files,
+                    request.headers,
+                )
+            except HTTPInputError as error:
+                self._reject(error)
+                return
+            for name, values in request.body_arguments.items():
+                request.arguments.setdefault(name, []).extend(values)
+        self.execute()
+
+    def _reject(self, error: HTTPInputError) -> None:
+        gen_log.info("malformed request body: %s", error)
+        handler = ErrorHandler(self.application, self.request, status_code=error.status_code)
+        handler._execute(self.application.transforms, [], {})
+
+    def execute(self) -> Awaitable[None] | None:
+        try:
+            handler = self.handler = self.handler_class(
+                self.application, self.request, **self.handler_kwargs
+            )
+        except Exception:
+            app_log.error("error creating %s", self.handler_class.__name__, exc_info=True)
+            handler = self.handler = ErrorHandler(self.application, self.request, status_code=500)
+        return handler._execute(self.application.transforms, self.path_args, self.path_kwargs)
+
+    def _start_streaming(self) -> Awaitable[None] | None:
+        # prepare() runs now; the method runs in finish() once the body is in.
+        # An async prepare() is returned, so the server reads no body until
+        # it is done.
+        handler = self.handler = self.handler_class(
+            self.application, self.request, **self.handler_kwargs
+        )
+        return handler._execute(
+            self.application.transforms, self.path_args, self.path_kwargs, run_method=False
+        )
+
+    def on_connection_close(self) -> None:
+        if self.handler is not None:
+            self.handler._on_connection_lost()
+        self.chunks = None
