@@ -6,10 +6,10 @@ import re
 
 from ._codes import parse_code_lenient
 
-#: How many comma-separated entries of an Accept-Language header are looked
-#: at; the rest is ignored. Browsers send a handful, so this only bounds the
-#: work a hostile header can cause.
 MAX_ACCEPT_LANGUAGE_ENTRIES = 32
+"""How many comma-separated entries of an Accept-Language header are looked
+at; the rest is ignored. Browsers send a handful, so this only bounds the
+work a hostile header can cause."""
 
 # language-range = (1*8ALPHA *("-" 1*8alphanum)) / "*"   (RFC 4647 section 2.1)
 _RANGE = re.compile(r"[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*")

@@ -13,9 +13,9 @@ from ._errors import UnsupportedLocaleError
 from ._names import LOCALE_NAMES, RTL_LANGUAGES
 from ._state import CSVTranslations
 
-#: Separates a message's context from the message in a gettext catalogue
-#: (the convention of GNU gettext, also used by `Locale.pgettext`).
 CONTEXT_SEPARATOR = "\x04"
+"""Separates a message's context from the message in a gettext catalogue
+(the convention of GNU gettext, used by `Locale.pgettext`)."""
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July",

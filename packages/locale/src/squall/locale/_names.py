@@ -238,13 +238,13 @@ def _build_names() -> dict[str, dict[str, str]]:
     return names
 
 
-#: Known locale codes, each mapped to ``{"name_en": ..., "name": ...}``: the
-#: name in English and in the language itself (``LOCALE_NAMES["de"]["name"]``
-#: is ``"Deutsch"``). Covers about 140 languages plus common regional codes.
-#: `Locale.name` looks a code up here, falling back to its language.
 LOCALE_NAMES: Final[dict[str, dict[str, str]]] = _build_names()
+"""Known locale codes, each mapped to ``{"name_en": ..., "name": ...}``: the
+name in English and in the language itself (``LOCALE_NAMES["de"]["name"]``
+is ``"Deutsch"``). Covers about 135 languages plus common regional codes.
+`Locale.name` looks a code up here, falling back to its language."""
 
-#: Languages written right to left (`Locale.rtl`).
+# Languages written right to left (`Locale.rtl`).
 RTL_LANGUAGES: Final = frozenset(
     {"ar", "arc", "ckb", "dv", "fa", "he", "iw", "ps", "sd", "ug", "ur", "yi"}
 )
