@@ -1,0 +1,911 @@
+"""squall's benchmark harness: squall against its peers, side by side.
+
+Usage (from the repository root, with .venv-bench set up by tools/bench/setup.sh):
+
+    .venv-bench/bin/python tools/bench/run.py            # full run, ~10 minutes
+    .venv-bench/bin/python tools/bench/run.py --quick    # smoke run, ~1 minute
+    .venv-bench/bin/python tools/bench/run.py --json     # also print JSON on stdout
+    .venv-bench/bin/python tools/bench/run.py --only http-hello-raw,ws-echo
+
+Every figure is measured in the same run as the figures it is compared with:
+the contenders of one benchmark take turns (A B C A B C ...) for several
+rounds, and each table shows the median and the min-max over the rounds, plus
+the ratio squall/peer (the median of the per-round ratios). Servers run pinned
+to CPU 0 and load generators to CPU 1 (taskset); everything is on 127.0.0.1.
+
+The run writes docs/benchmarks.md and docs/img/bench-*.png (unless --no-docs)
+and tools/bench/results/latest.json. It exits 1 when a benchmark could not
+run; a contender whose library is missing is skipped and reported instead.
+See README.md beside this file for what each benchmark measures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import re
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import _common
+import report
+
+BENCH = _common.BENCH_DIR
+SERVER_CPU = "0"
+LOAD_CPU = "1"
+WRK_CONNECTIONS = 50
+
+
+def log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+# --- settings -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Settings:
+    quick: bool
+    rounds: int
+    duration: int  # seconds of load per HTTP measurement (wrk takes whole seconds)
+    warmup: int  # unmeasured requests per contender before a benchmark's first round
+    loops: tuple[str, ...]  # event loops for the hello-world benchmarks
+    client_requests: int
+    ws_messages: int
+    ws_connections: int
+    idle_count: int
+    idle_servers: tuple[str, ...]
+    external_timeout: float
+
+
+def settings_for(args: argparse.Namespace) -> Settings:
+    if args.quick:
+        base = Settings(
+            quick=True,
+            rounds=2,
+            duration=1,
+            warmup=200,
+            loops=("asyncio",),
+            client_requests=300,
+            ws_messages=1_000,
+            ws_connections=10,
+            idle_count=1_000,
+            idle_servers=(
+                "asyncio-proto", "tornado-raw", "squall-raw",
+                "aiohttp-web", "tornado-web", "uvicorn-starlette", "squall-web",
+            ),
+            external_timeout=120,
+        )
+    else:
+        base = Settings(
+            quick=False,
+            rounds=5,
+            duration=2,
+            warmup=1000,
+            loops=("asyncio", "uvloop"),
+            client_requests=2_000,
+            ws_messages=10_000,
+            ws_connections=50,
+            idle_count=10_000,
+            idle_servers=tuple(HTTP_SERVERS),
+            external_timeout=600,
+        )
+    changes: dict[str, Any] = {}
+    if args.rounds:
+        changes["rounds"] = args.rounds
+    if args.duration:
+        changes["duration"] = args.duration
+    return Settings(**{**base.__dict__, **changes})
+
+
+# --- contenders -----------------------------------------------------------------
+
+
+def aiohttp_parser() -> str:
+    if os.environ.get("AIOHTTP_NO_EXTENSIONS"):
+        return "pure Python (AIOHTTP_NO_EXTENSIONS set)"
+    if importlib.util.find_spec("aiohttp") and importlib.util.find_spec("aiohttp._http_parser"):
+        return "C (aiohttp's llhttp extension)"
+    return "pure Python"
+
+
+@dataclass(frozen=True)
+class HttpServer:
+    tier: str  # "raw" or "web"
+    parser: str
+    label: str
+
+
+HTTP_SERVERS: dict[str, HttpServer] = {
+    "asyncio-proto": HttpServer("raw", "none (fixed response)", "bare asyncio.Protocol (ceiling)"),
+    "uvicorn-raw": HttpServer("raw", "C (httptools)", "uvicorn + httptools, raw ASGI app"),
+    "aiohttp-raw": HttpServer("raw", aiohttp_parser(), "aiohttp low-level Server"),
+    "tornado-raw": HttpServer("raw", "pure Python", "Tornado HTTPServer callback"),
+    "squall-raw": HttpServer("raw", "pure Python", "squall HTTPServer callback"),
+    "aiohttp-web": HttpServer("web", aiohttp_parser(), "aiohttp.web"),
+    "tornado-web": HttpServer("web", "pure Python", "Tornado web.Application"),
+    "uvicorn-starlette": HttpServer("web", "C (httptools)", "uvicorn + Starlette"),
+    "squall-web": HttpServer("web", "pure Python", "squall web.Application"),
+}
+RAW = [name for name, s in HTTP_SERVERS.items() if s.tier == "raw"]
+WEB = [name for name, s in HTTP_SERVERS.items() if s.tier == "web"]
+
+#: (id, title, path, contenders, uses the hello-world loops)
+HTTP_SCENARIOS = [
+    ("http-hello-raw", "HTTP hello world: raw servers", "/", RAW, True),
+    ("http-hello-web", "HTTP hello world: full frameworks", "/", WEB, True),
+    ("http-json", "JSON response", "/json", WEB, False),
+    ("http-page", "Templated page (50-row table, autoescaped)", "/page", WEB, False),
+    ("http-static", "Static file (16 KiB, framework's static handler)", "/static/bench.txt", WEB, False),
+]
+
+HTTP_CLIENTS = ["aiohttp", "httpx", "tornado-simple", "tornado-curl", "squall-simple", "squall-curl"]
+WS_SERVERS = ["websockets", "tornado", "squall"]
+EXTERNAL = {
+    "template-render": ("bench_template.py", "Template render (bench_template.py)"),
+    "iostream-echo": ("bench_iostream.py", "IOStream echo (bench_iostream.py)"),
+}
+
+ALL_BENCHMARKS = (
+    [s[0] for s in HTTP_SCENARIOS] + ["http-client", "ws-echo", "idle-connections"] + list(EXTERNAL)
+)
+
+
+def is_squall(name: str) -> bool:
+    return name.startswith("squall")
+
+
+# --- results model ----------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    contender: str
+    variant: str = ""  # e.g. the event loop
+    info: dict[str, str] = field(default_factory=dict)
+    ref: str | None = None  # key of the squall row this peer is compared with
+    status: str = "ok"  # ok | skipped | error
+    reason: str = ""
+    samples: dict[str, list[float | None]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return f"{self.contender}|{self.variant}"
+
+    def add(self, round_index: int, metric: str, value: float | None) -> None:
+        values = self.samples.setdefault(metric, [])
+        while len(values) < round_index:
+            values.append(None)
+        values.append(value)
+
+
+@dataclass
+class Benchmark:
+    id: str
+    title: str
+    metrics: list[dict[str, str]]  # key, label, unit, better ("lower"/"higher")
+    rows: list[Row]
+    notes: list[str] = field(default_factory=list)
+
+    def row(self, key: str) -> Row | None:
+        return next((r for r in self.rows if r.key == key), None)
+
+
+def summarise(bench: Benchmark) -> dict[str, Any]:
+    """The JSON form of one benchmark, with medians, ranges and ratios."""
+    rows = []
+    for row in bench.rows:
+        summary: dict[str, Any] = {}
+        ratios: dict[str, float | None] = {}
+        ref = bench.row(row.ref) if row.ref else None
+        for metric in bench.metrics:
+            key = metric["key"]
+            values = [v for v in row.samples.get(key, []) if v is not None]
+            if values:
+                summary[key] = {
+                    "median": statistics.median(values),
+                    "min": min(values),
+                    "max": max(values),
+                    "n": len(values),
+                }
+            if ref is not None and ref.status == "ok" and row.status == "ok":
+                pairs = [
+                    (s, p)
+                    for s, p in zip(ref.samples.get(key, []), row.samples.get(key, []))
+                    if s is not None and p
+                ]
+                ratios[key] = statistics.median(s / p for s, p in pairs) if pairs else None
+        rows.append(
+            {
+                "contender": row.contender,
+                "variant": row.variant,
+                "info": row.info,
+                "status": row.status,
+                "reason": row.reason,
+                "ref": row.ref,
+                "samples": row.samples,
+                "summary": summary,
+                "ratio": ratios,
+            }
+        )
+    return {"id": bench.id, "title": bench.title, "metrics": bench.metrics, "notes": bench.notes, "rows": rows}
+
+
+class Run:
+    """Collects benchmarks, skips and errors for one invocation."""
+
+    def __init__(self) -> None:
+        self.benchmarks: list[Benchmark] = []
+        self.external: dict[str, Any] = {}
+        self.skipped: list[str] = []
+        self.errors: list[str] = []
+
+    def skip(self, row: Row, reason: str) -> None:
+        if row.status != "skipped":
+            row.status, row.reason = "skipped", reason
+            line = f"{row.contender}: {reason}"
+            if line not in self.skipped:
+                self.skipped.append(line)
+
+    def fail(self, row: Row | None, where: str, reason: str) -> None:
+        if row is not None:
+            row.status, row.reason = "error", reason
+        self.errors.append(f"{where}: {reason}")
+        log(f"  ERROR {where}: {reason}")
+
+
+# --- processes --------------------------------------------------------------------
+
+
+class Unavailable(Exception):
+    """A contender's library cannot be imported (exit status 3)."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def child_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = _common.squall_pythonpath()
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def python_cmd(cpu: str, script: str, *args: str) -> list[str]:
+    return ["taskset", "-c", cpu, sys.executable, str(BENCH / script), *args]
+
+
+def unavailable_reason(stderr: str, name: str) -> str:
+    match = re.search(r"UNAVAILABLE: (.*)", stderr)
+    detail = match.group(1) if match else stderr.strip()[-200:]
+    if is_squall(name):
+        return f"not yet available ({detail})"
+    return f"not installed ({detail})"
+
+
+class Server:
+    """A server process pinned to one CPU, listening on a free port."""
+
+    def __init__(self, name: str, script: str, args: list[str], cpu: str = SERVER_CPU) -> None:
+        self.name = name
+        self.port = free_port()
+        self.stderr = tempfile.TemporaryFile()
+        cmd = python_cmd(cpu, script, *[a.replace("{port}", str(self.port)) for a in args])
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self.stderr, env=child_env(),
+        )
+
+    def stderr_text(self) -> str:
+        self.stderr.seek(0)
+        return self.stderr.read().decode(errors="replace")
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        """Wait until the port accepts connections; raise if the process ends."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            code = self.proc.poll()
+            if code is not None:
+                text = self.stderr_text()
+                if code == _common.EXIT_UNAVAILABLE:
+                    raise Unavailable(unavailable_reason(text, self.name))
+                raise RuntimeError(f"exited with status {code} at start-up: {text.strip()[-600:]}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"did not listen on port {self.port} within {timeout:.0f} s")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def cpu(self) -> float:
+        """User + system CPU seconds of the process so far (/proc/PID/stat)."""
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # fields[0] is field 3 (state): utime and stime are fields 14 and 15.
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def rss(self) -> int:
+        """Resident set size in bytes (/proc/PID/status VmRSS)."""
+        with open(f"/proc/{self.proc.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+        raise RuntimeError(f"no VmRSS for pid {self.proc.pid}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stderr.close()
+
+
+@dataclass
+class WrkResult:
+    requests: int
+    rps: float
+    non_2xx: int
+    socket_errors: int
+
+
+def run_wrk(port: int, path: str, duration: float) -> WrkResult:
+    cmd = [
+        "taskset", "-c", LOAD_CPU, "wrk", "-t1", f"-c{WRK_CONNECTIONS}",
+        f"-d{max(int(duration), 1)}s", "--timeout", "5s", f"http://127.0.0.1:{port}{path}",
+    ]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 20, check=False)
+    text = out.stdout
+    if out.returncode != 0:
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr.strip() or text.strip()}")
+    requests = re.search(r"(\d+) requests in", text)
+    rps = re.search(r"Requests/sec:\s*([\d.]+)", text)
+    if not requests or not rps:
+        raise RuntimeError(f"could not read wrk's output: {text.strip()}")
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    return WrkResult(
+        requests=int(requests.group(1)),
+        rps=float(rps.group(1)),
+        non_2xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=sum(int(g) for g in errors.groups()) if errors else 0,
+    )
+
+
+# --- HTTP server benchmarks -----------------------------------------------------
+
+
+def run_http(run: Run, settings: Settings, only: set[str], assets: Path) -> None:
+    scenarios = [s for s in HTTP_SCENARIOS if s[0] in only]
+    if not scenarios:
+        return
+    needed: dict[tuple[str, str], None] = {}
+    for _id, _title, _path, contenders, hello in scenarios:
+        for loop in settings.loops if hello else ("asyncio",):
+            for name in contenders:
+                needed[(name, loop)] = None
+    log(f"starting {len(needed)} HTTP servers on CPU {SERVER_CPU} ...")
+    servers: dict[tuple[str, str], Server] = {}
+    start_errors: dict[tuple[str, str], tuple[str, str]] = {}
+    for name, loop in needed:
+        args = [name, "--port", "{port}", "--assets", str(assets)]
+        if loop == "uvloop":
+            args.append("--uvloop")
+        servers[(name, loop)] = Server(name, "http_servers.py", args)
+    for key, server in servers.items():
+        try:
+            server.wait_ready()
+        except Unavailable as exc:
+            start_errors[key] = ("skipped", str(exc))
+        except RuntimeError as exc:
+            start_errors[key] = ("error", str(exc))
+    try:
+        for bench_id, title, path, contenders, hello in scenarios:
+            loops = settings.loops if hello else ("asyncio",)
+            bench = Benchmark(
+                id=bench_id,
+                title=title,
+                metrics=[
+                    {"key": "cpu_us", "label": "server CPU per request", "unit": "µs", "better": "lower"},
+                    {"key": "rps", "label": "requests per second", "unit": "req/s", "better": "higher"},
+                    {"key": "util", "label": "server CPU busy", "unit": "%", "better": "higher"},
+                ],
+                rows=[],
+            )
+            squall_ref = "squall-raw" if contenders is RAW else "squall-web"
+            for loop in loops:
+                for name in contenders:
+                    info = {"parser": HTTP_SERVERS[name].parser, "what": HTTP_SERVERS[name].label}
+                    row = Row(name, loop, info, ref=None if is_squall(name) else f"{squall_ref}|{loop}")
+                    bench.rows.append(row)
+                    if (name, loop) in start_errors:
+                        status, reason = start_errors[(name, loop)]
+                        if status == "skipped":
+                            run.skip(row, reason)
+                        else:
+                            run.fail(row, f"{bench_id} {name} [{loop}]", reason)
+            run.benchmarks.append(bench)
+            live = [r for r in bench.rows if r.status == "ok"]
+            log(f"{bench_id}: {len(live)} contenders x {settings.rounds} rounds of {settings.duration:g} s")
+            for row in live:  # warm-up: caches, compiled templates, lazy imports
+                try:
+                    warm_up(servers[(row.contender, row.variant)].port, path, settings.warmup)
+                except (OSError, RuntimeError, http.client.HTTPException) as exc:
+                    run.fail(row, f"{bench_id} {row.contender} [{row.variant}] warm-up", str(exc))
+            for round_index in range(settings.rounds):
+                # Rotate the order each round so no contender always follows
+                # the same neighbour.
+                order = [r for r in live if r.status == "ok"]
+                if order:
+                    shift = round_index % len(order)
+                    order = order[shift:] + order[:shift]
+                for row in order:
+                    measure_http(run, bench, row, servers[(row.contender, row.variant)], path, settings, round_index)
+            for row in bench.rows:
+                if row.status == "ok":
+                    util = [u for u in row.samples.get("util", []) if u is not None]
+                    if util and statistics.median(util) < 90:
+                        row.info["note"] = "server CPU below 90%: req/s bounded by the load generator or wake-ups"
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+def warm_up(port: int, path: str, count: int) -> None:
+    """Send `count` requests on one keep-alive connection; check each is a 200."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        for _ in range(count):
+            conn.request("GET", path)
+            response = conn.getresponse()
+            response.read()
+            if response.status != 200:
+                raise RuntimeError(f"GET {path} answered {response.status} {response.reason}")
+    finally:
+        conn.close()
+
+
+def measure_http(
+    run: Run, bench: Benchmark, row: Row, server: Server, path: str, settings: Settings, round_index: int
+) -> None:
+    where = f"{bench.id} {row.contender} [{row.variant}]"
+    if not server.alive():
+        run.fail(row, where, f"server died: {server.stderr_text().strip()[-600:]}")
+        return
+    try:
+        cpu0, wall0 = server.cpu(), time.perf_counter()
+        result = run_wrk(server.port, path, settings.duration)
+        cpu1, wall1 = server.cpu(), time.perf_counter()
+    except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
+        run.fail(row, where, str(exc))
+        return
+    if result.requests == 0:
+        run.fail(row, where, "no request completed")
+        return
+    if result.non_2xx:
+        run.fail(row, where, f"{result.non_2xx} responses were not 2xx/3xx")
+        return
+    if result.socket_errors > max(1, result.requests // 100):
+        run.fail(row, where, f"{result.socket_errors} socket errors in {result.requests} requests")
+        return
+    cpu = cpu1 - cpu0
+    row.add(round_index, "cpu_us", cpu / result.requests * 1e6)
+    row.add(round_index, "rps", result.rps)
+    row.add(round_index, "util", 100 * cpu / (wall1 - wall0))
+
+
+# --- HTTP client benchmark ------------------------------------------------------
+
+
+def run_http_client(run: Run, settings: Settings, assets: Path) -> None:
+    n = settings.client_requests
+    bench = Benchmark(
+        id="http-client",
+        title=f"HTTP client: {n} GETs against the bare asyncio.Protocol server",
+        metrics=[
+            {"key": "seq_rps", "label": "sequential", "unit": "req/s", "better": "higher"},
+            {"key": "seq_cpu_us", "label": "sequential, client CPU per request", "unit": "µs", "better": "lower"},
+            {"key": "conc_rps", "label": f"{WRK_CONNECTIONS} in flight", "unit": "req/s", "better": "higher"},
+            {"key": "conc_cpu_us", "label": f"{WRK_CONNECTIONS} in flight, client CPU per request", "unit": "µs", "better": "lower"},
+        ],
+        rows=[],
+        notes=[
+            "Clients run pinned to CPU 0 and the server (the bare asyncio.Protocol) to CPU 1.",
+            "Tornado's simple client does not reuse connections (one connection per request).",
+        ],
+    )
+    for name in HTTP_CLIENTS:
+        ref = None if is_squall(name) else ("squall-curl|" if name.endswith("curl") else "squall-simple|")
+        bench.rows.append(Row(name, "", {}, ref=ref))
+    run.benchmarks.append(bench)
+    # The client is what is measured here, so the CPUs swap roles: the
+    # server goes on the load CPU and each client on the server CPU.
+    server = Server(
+        "asyncio-proto", "http_servers.py",
+        ["asyncio-proto", "--port", "{port}", "--assets", str(assets)], cpu=LOAD_CPU,
+    )
+    try:
+        server.wait_ready()
+    except (Unavailable, RuntimeError) as exc:
+        run.fail(None, "http-client server", str(exc))
+        server.stop()
+        return
+    url = f"http://127.0.0.1:{server.port}/"
+    log(f"http-client: {len(HTTP_CLIENTS)} clients x {settings.rounds} rounds of {n} + {n} requests")
+    try:
+        for round_index in range(settings.rounds):
+            for row in bench.rows:
+                if row.status != "ok":
+                    continue
+                cmd = python_cmd(
+                    SERVER_CPU, "http_clients.py", row.contender, "--url", url,
+                    "--requests", str(n), "--concurrency", str(WRK_CONNECTIONS),
+                )
+                where = f"http-client {row.contender}"
+                try:
+                    out = subprocess.run(
+                        cmd, capture_output=True, text=True, timeout=180, env=child_env(), check=False
+                    )
+                except subprocess.TimeoutExpired:
+                    run.fail(row, where, "took more than 180 s")
+                    continue
+                if out.returncode == _common.EXIT_UNAVAILABLE:
+                    run.skip(row, unavailable_reason(out.stderr, row.contender))
+                    continue
+                if out.returncode != 0:
+                    run.fail(row, where, f"exit {out.returncode}: {out.stderr.strip()[-600:]}")
+                    continue
+                data = json.loads(out.stdout.strip().splitlines()[-1])
+                for mode, prefix in (("sequential", "seq"), ("concurrent", "conc")):
+                    m = data[mode]
+                    row.add(round_index, f"{prefix}_rps", m["requests"] / m["wall"])
+                    row.add(round_index, f"{prefix}_cpu_us", m["cpu"] / m["requests"] * 1e6)
+    finally:
+        server.stop()
+
+
+# --- WebSocket echo ------------------------------------------------------------
+
+
+class LineChild:
+    """A load script that talks the READY/go handshake over stdin/stdout."""
+
+    def __init__(self, cmd: list[str]) -> None:
+        self.proc = subprocess.Popen(
+            cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True, env=child_env(),
+        )
+
+    def expect(self, prefix: str, timeout: float) -> str:
+        import selectors
+
+        assert self.proc.stdout is not None
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if not sel.select(timeout):
+                raise RuntimeError(f"no {prefix!r} line within {timeout:.0f} s")
+        line = self.proc.stdout.readline()
+        if not line.startswith(prefix):
+            rest = self.proc.stderr.read() if self.proc.stderr else ""
+            raise RuntimeError(f"expected {prefix!r}, got {line!r}: {rest.strip()[-600:]}")
+        return line.strip()
+
+    def go(self) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write("go\n")
+        self.proc.stdin.flush()
+
+    def finish(self) -> None:
+        try:
+            if self.proc.stdin:
+                self.proc.stdin.close()
+            self.proc.wait(30)
+        except (subprocess.TimeoutExpired, BrokenPipeError):
+            self.proc.kill()
+            self.proc.wait()
+
+
+def run_ws(run: Run, settings: Settings) -> None:
+    m, c = settings.ws_messages, settings.ws_connections
+    bench = Benchmark(
+        id="ws-echo",
+        title=f"WebSocket echo: {m} small messages over {c} connections",
+        metrics=[
+            {"key": "cpu_us", "label": "server CPU per message", "unit": "µs", "better": "lower"},
+            {"key": "mps", "label": "messages per second", "unit": "msg/s", "better": "higher"},
+        ],
+        rows=[],
+        notes=["One client for all servers (the websockets library, compression off), pinned to CPU 1."],
+    )
+    servers: dict[str, Server] = {}
+    for name in WS_SERVERS:
+        row = Row(name, "", {}, ref=None if is_squall(name) else "squall|")
+        bench.rows.append(row)
+        servers[name] = Server(name, "ws_bench.py", ["serve", name, "--port", "{port}"])
+    run.benchmarks.append(bench)
+    try:
+        for row in bench.rows:
+            try:
+                servers[row.contender].wait_ready()
+            except Unavailable as exc:
+                run.skip(row, str(exc))
+            except RuntimeError as exc:
+                run.fail(row, f"ws-echo {row.contender}", str(exc))
+        log(f"ws-echo: {sum(r.status == 'ok' for r in bench.rows)} servers x {settings.rounds} rounds")
+        for round_index in range(settings.rounds):
+            for row in bench.rows:
+                if row.status != "ok":
+                    continue
+                server = servers[row.contender]
+                where = f"ws-echo {row.contender}"
+                child = LineChild(python_cmd(
+                    LOAD_CPU, "ws_bench.py", "client", "--url", f"ws://127.0.0.1:{server.port}/ws",
+                    "--messages", str(m), "--connections", str(c),
+                ))
+                try:
+                    child.expect("READY", 60)
+                    cpu0 = server.cpu()
+                    child.go()
+                    data = json.loads(child.expect("{", 120 + m / 100))
+                    cpu1 = server.cpu()
+                    child.go()
+                except (RuntimeError, ValueError, OSError) as exc:
+                    run.fail(row, where, str(exc))
+                    child.proc.kill()
+                    continue
+                finally:
+                    child.finish()
+                row.add(round_index, "cpu_us", (cpu1 - cpu0) / data["messages"] * 1e6)
+                row.add(round_index, "mps", data["messages"] / data["wall"])
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+# --- idle connections --------------------------------------------------------
+
+
+def run_idle(run: Run, settings: Settings, assets: Path) -> None:
+    n = settings.idle_count
+    bench = Benchmark(
+        id="idle-connections",
+        title=f"{n:,} idle keep-alive connections: server memory per connection",
+        metrics=[{"key": "kb", "label": "RSS per idle connection", "unit": "KB", "better": "lower"}],
+        rows=[],
+        notes=[
+            "Each connection made one request and stays open; RSS growth of the server divided by the count.",
+            "One round: memory does not drift with the machine's load as timings do.",
+        ],
+    )
+    run.benchmarks.append(bench)
+    log(f"idle-connections: {len(settings.idle_servers)} servers x {n} connections")
+    for name in settings.idle_servers:
+        ref = None if is_squall(name) else f"{'squall-raw' if HTTP_SERVERS[name].tier == 'raw' else 'squall-web'}|"
+        row = Row(name, "", {"what": HTTP_SERVERS[name].label}, ref=ref)
+        bench.rows.append(row)
+        server = Server(name, "http_servers.py", [name, "--port", "{port}", "--assets", str(assets)])
+        where = f"idle-connections {name}"
+        try:
+            server.wait_ready()
+        except Unavailable as exc:
+            run.skip(row, str(exc))
+            server.stop()
+            continue
+        except RuntimeError as exc:
+            run.fail(row, where, str(exc))
+            server.stop()
+            continue
+        child = LineChild(python_cmd(LOAD_CPU, "idle_conns.py", "--port", str(server.port), "--count", str(n)))
+        try:
+            child.expect("BASELINE", 60)
+            rss0 = server.rss()
+            child.go()
+            held = json.loads(child.expect("HOLDING", 120).removeprefix("HOLDING"))
+            rss1 = server.rss()
+            if not server.alive():
+                raise RuntimeError("server died while holding the connections")
+            if held["open"] < n:
+                raise RuntimeError(f"only {held['open']} of {n} connections stayed open")
+            child.go()
+            row.add(0, "kb", (rss1 - rss0) / n / 1000)
+        except (RuntimeError, ValueError, OSError) as exc:
+            run.fail(row, where, str(exc))
+            child.proc.kill()
+        finally:
+            child.finish()
+            server.stop()
+
+
+# --- benchmarks written by other scripts ----------------------------------------
+
+
+def run_external(run: Run, settings: Settings, bench_id: str) -> None:
+    script, title = EXTERNAL[bench_id]
+    path = BENCH / script
+    if not path.exists():
+        run.skipped.append(f"{bench_id}: {script} not present yet")
+        run.external[bench_id] = {"title": title, "status": "skipped", "reason": f"{script} not present yet"}
+        return
+    args = ["--json"] + (["--quick"] if settings.quick else [])
+    log(f"{bench_id}: {script} {' '.join(args)}")
+    try:
+        out = subprocess.run(
+            [sys.executable, str(path), *args], capture_output=True, text=True,
+            timeout=settings.external_timeout, env=child_env(), check=False,
+        )
+    except subprocess.TimeoutExpired:
+        run.fail(None, bench_id, f"{script} took more than {settings.external_timeout:.0f} s")
+        run.external[bench_id] = {"title": title, "status": "error", "reason": "timeout"}
+        return
+    if out.returncode != 0:
+        reason = f"{script} exited {out.returncode}: {out.stderr.strip()[-600:]}"
+        run.fail(None, bench_id, reason)
+        run.external[bench_id] = {"title": title, "status": "error", "reason": reason}
+        return
+    try:
+        data = json.loads(out.stdout)
+    except ValueError:
+        try:
+            data = json.loads(out.stdout.strip().splitlines()[-1])
+        except (ValueError, IndexError) as exc:
+            run.fail(None, bench_id, f"{script} printed no JSON object: {exc}")
+            run.external[bench_id] = {"title": title, "status": "error", "reason": "no JSON"}
+            return
+    run.external[bench_id] = {"title": title, "status": "ok", "result": data}
+
+
+# --- metadata and entry point ------------------------------------------------------
+
+
+def machine() -> dict[str, Any]:
+    model = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+    except OSError:
+        mem_kb = 0
+    return {
+        "cpu": model,
+        "cpus": os.cpu_count(),
+        "memory_gb": round(mem_kb / 1024 / 1024, 1),
+        "kernel": platform.release(),
+        "python": platform.python_version(),
+        "loadavg_at_start": os.getloadavg()[0],
+    }
+
+
+PEER_DISTRIBUTIONS = [
+    "tornado", "aiohttp", "uvicorn", "httptools", "starlette", "jinja2", "httpx",
+    "pycurl", "websockets", "uvloop",
+]
+
+
+def versions() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for dist in PEER_DISTRIBUTIONS:
+        try:
+            found[dist] = importlib.metadata.version(dist)
+        except importlib.metadata.PackageNotFoundError:
+            found[dist] = "not installed"
+    wrk = shutil.which("wrk")
+    if wrk:
+        out = subprocess.run([wrk, "-v"], capture_output=True, text=True, check=False)
+        match = re.search(r"wrk (\S+)", out.stdout + out.stderr)
+        found["wrk"] = match.group(1) if match else "unknown"
+    else:
+        found["wrk"] = "not installed"
+    try:
+        rev = subprocess.run(
+            ["git", "-C", str(_common.REPO_ROOT), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, check=False,
+        ).stdout.strip()
+    except OSError:
+        rev = ""
+    found["squall"] = f"work tree at {rev}" if rev else "work tree"
+    return found
+
+
+def check_tools() -> list[str]:
+    problems = []
+    if not shutil.which("wrk"):
+        problems.append("wrk is not installed (run tools/bench/setup.sh, or apt-get install -y wrk)")
+    if not shutil.which("taskset"):
+        problems.append("taskset is not installed (util-linux)")
+    if (os.cpu_count() or 1) < 2:
+        problems.append("this machine has one CPU: server and load generator cannot be pinned apart")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="squall benchmarks against its peers.")
+    parser.add_argument("--quick", action="store_true", help="a one-minute smoke run")
+    parser.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
+    parser.add_argument("--only", help=f"comma-separated subset of: {', '.join(ALL_BENCHMARKS)}")
+    parser.add_argument("--rounds", type=int, help="override the number of rounds")
+    parser.add_argument("--duration", type=int, help="override seconds of load per HTTP measurement")
+    parser.add_argument("--no-docs", action="store_true", help="do not write docs/benchmarks.md and charts")
+    args = parser.parse_args(argv)
+    only = set(ALL_BENCHMARKS)
+    if args.only:
+        only = {name.strip() for name in args.only.split(",") if name.strip()}
+        unknown = only - set(ALL_BENCHMARKS)
+        if unknown:
+            parser.error(f"unknown benchmark(s) {', '.join(sorted(unknown))}; choose from {', '.join(ALL_BENCHMARKS)}")
+    problems = check_tools()
+    if problems:
+        for problem in problems:
+            log(f"cannot run: {problem}")
+        return 2
+    settings = settings_for(args)
+    started = time.monotonic()
+    run = Run()
+    meta = {
+        "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "mode": "quick" if settings.quick else "full",
+        "settings": settings.__dict__ | {"wrk_connections": WRK_CONNECTIONS},
+        "machine": machine(),
+        "versions": versions(),
+    }
+    with tempfile.TemporaryDirectory(prefix="squall-bench-") as tmp:
+        assets = _common.make_asset_dir(Path(tmp))
+        run_http(run, settings, only, assets)
+        if "http-client" in only:
+            run_http_client(run, settings, assets)
+        if "ws-echo" in only:
+            run_ws(run, settings)
+        if "idle-connections" in only:
+            run_idle(run, settings, assets)
+    for bench_id in EXTERNAL:
+        if bench_id in only:
+            run_external(run, settings, bench_id)
+    meta["elapsed_s"] = round(time.monotonic() - started, 1)
+    result = {
+        "meta": meta,
+        "benchmarks": [summarise(b) for b in run.benchmarks],
+        "external": run.external,
+        "skipped": run.skipped,
+        "errors": run.errors,
+    }
+    results_dir = BENCH / "results"
+    results_dir.mkdir(exist_ok=True)
+    (results_dir / "latest.json").write_text(json.dumps(result, indent=1))
+    if not args.no_docs:
+        report.write_docs(result, _common.REPO_ROOT / "docs")
+        log("wrote docs/benchmarks.md and docs/img/bench-*.png")
+    if args.json:
+        print(json.dumps(result, indent=1))
+    log(f"done in {meta['elapsed_s']} s: {len(run.skipped)} skipped, {len(run.errors)} errors")
+    for line in run.skipped:
+        log(f"  skipped {line}")
+    for line in run.errors:
+        log(f"  ERROR {line}")
+    return 1 if run.errors else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
