@@ -42,14 +42,29 @@ def describe(location: Location) -> str:
     name, line, chain = location
     return f"template {name}, line {line}{chain}"
 
-# Characters that may not appear in an expression inlined in an f-string
-# replacement field before Python 3.12 (quotes, backslashes, comments,
-# line breaks); such expressions get a statement of their own.
-_UNSAFE_IN_FSTRING = frozenset("'\"\\#\n")
+
+def _fits_one_line(code: str) -> bool:
+    """Whether `code` can be wrapped in parentheses on one line.
+
+    A comment or a line break would swallow or split the closing
+    parentheses; such expressions get a statement of their own.
+    """
+    return "#" not in code and "\n" not in code
 
 
-def _is_fstring_safe(code: str) -> bool:
-    return _UNSAFE_IN_FSTRING.isdisjoint(code)
+class _Piece:
+    """Pending output: text (`wrap` is None) or an expression.
+
+    `wrap` is the start of the call that converts the expression's value,
+    such as `_tt_e(`; the code generator adds the argument and `)`.
+    """
+
+    __slots__ = ("location", "value", "wrap")
+
+    def __init__(self, value: str, wrap: str | None, location: Location) -> None:
+        self.value = value
+        self.wrap = wrap
+        self.location = location
 
 
 def _normalize_newlines(code: str) -> str:
@@ -87,7 +102,7 @@ class _Generator:
         self.loader: BaseLoader | None = template.loader
         self.out = _Output()
         self.indent = 1
-        self.group: list[tuple[bool, str, Location]] = []  # (is_text, text or call, location)
+        self.group: list[_Piece] = []
         self.no_merge = 0
         self.apply_count = 0
         self.named_blocks: dict[str, tuple[Block, Template]] = {}
@@ -142,42 +157,54 @@ class _Generator:
         for extra in rest:
             self.out.lines.append((-1, extra, location))
 
-    def add_piece(self, is_text: bool, value: str, location: Location) -> None:
-        self.group.append((is_text, value, location))
+    def add_piece(self, piece: _Piece) -> None:
+        self.group.append(piece)
         if self.no_merge:
             self.flush()
+
+    def write_value(self, target: str, piece: _Piece) -> None:
+        """Writes `target = <the piece's converted value>`."""
+        code, wrap = piece.value, piece.wrap
+        if _fits_one_line(code):
+            self.write(f"{target} = {wrap}({code}))", piece.location)
+        else:
+            self.write("_tt_tmp = " + code, piece.location)
+            self.write(f"{target} = {wrap}_tt_tmp)", piece.location)
 
     def flush(self) -> None:
         group = self.group
         if not group:
             return
         self.group = []
-        # Merge adjacent text first.
-        pieces: list[tuple[bool, str, Location]] = []
-        for is_text, value, location in group:
-            if is_text and pieces and pieces[-1][0]:
-                pieces[-1] = (True, pieces[-1][1] + value, pieces[-1][2])
+        pieces: list[_Piece] = []
+        for piece in group:
+            if piece.wrap is None and pieces and pieces[-1].wrap is None:
+                pieces[-1] = _Piece(pieces[-1].value + piece.value, None, pieces[-1].location)
             else:
-                pieces.append((is_text, value, location))
+                pieces.append(piece)
         if len(pieces) == 1:
-            is_text, value, location = pieces[0]
-            self.write(f"_tt_append({value!r})" if is_text else f"_tt_append({value})", location)
+            piece = pieces[0]
+            if piece.wrap is None:
+                self.write(f"_tt_append({piece.value!r})", piece.location)
+            elif _fits_one_line(piece.value):
+                self.write(f"_tt_append({piece.wrap}({piece.value})))", piece.location)
+            else:
+                self.write_value("_tt_tmp", piece)
+                self.write("_tt_append(_tt_tmp)", piece.location)
             return
-        # One f-string made of implicitly concatenated parts, each part on its
-        # own line so that a failing expression reports its own line.
-        last = len(pieces) - 1
-        for index, (is_text, value, location) in enumerate(pieces):
-            if is_text:
-                part = "f" + repr(value.replace("{", "{{").replace("}", "}}"))
+        # Evaluate the expressions in order into temporaries, then append one
+        # f-string of text and temporaries (which cannot fail).
+        parts: list[str] = []
+        count = 0
+        for piece in pieces:
+            if piece.wrap is None:
+                parts.append(piece.value.replace("{", "{{").replace("}", "}}"))
             else:
-                part = "f'{" + value + "}'"
-            if index == 0:
-                part = "_tt_append(" + part
-            else:
-                part = "    " + part
-            if index == last:
-                part += ")"
-            self.write(part, location)
+                target = f"_tt_t{count}"
+                count += 1
+                self.write_value(target, piece)
+                parts.append("{" + target + "}")
+        self.write("_tt_append(f" + repr("".join(parts)) + ")", pieces[0].location)
 
     # -- nodes --------------------------------------------------------------
 
@@ -187,7 +214,7 @@ class _Generator:
 
     def node(self, node: Node, template: Template) -> None:
         if isinstance(node, Text):
-            self.add_piece(True, node.value, self.location(template, node.line))
+            self.add_piece(_Piece(node.value, None, self.location(template, node.line)))
         elif isinstance(node, Expr):
             self.expression(node, template)
         elif isinstance(node, Stmt):
@@ -203,23 +230,18 @@ class _Generator:
             self.include(node, template)
 
     def expression(self, node: Expr, template: Template) -> None:
-        location = self.location(template, node.line)
         autoescape = template.autoescape
         if node.raw or autoescape is None:
             self.out.uses_s = True
-            wrap = "_tt_s({})"
+            wrap = "_tt_s("
         elif autoescape == "xhtml_escape":
             self.out.uses_e = True
-            wrap = "_tt_e({})"
+            wrap = "_tt_e("
         else:
             self.out.uses_x = True
-            wrap = "_tt_x(" + autoescape + ", {})"
-        if _is_fstring_safe(node.code) and _is_fstring_safe(wrap):
-            self.add_piece(False, wrap.format("(" + node.code + ")"), location)
-        else:
-            self.flush()
-            self.write("_tt_tmp = " + node.code, location)
-            self.write("_tt_append(" + wrap.format("_tt_tmp") + ")", location)
+            wrap = f"_tt_x({autoescape}, "
+        code = _normalize_newlines(node.code)
+        self.add_piece(_Piece(code, wrap, self.location(template, node.line)))
 
     def indented_body(self, nodes: list[Node], template: Template, location: Location) -> None:
         self.indent += 1
