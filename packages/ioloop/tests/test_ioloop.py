@@ -17,16 +17,6 @@ import pytest
 from squall.ioloop import IOLoop, PeriodicCallback, install_uvloop
 
 
-@pytest.fixture
-def io_loop() -> Iterator[IOLoop]:
-    loop = IOLoop()
-    yield loop
-    if not loop.asyncio_loop.is_closed():
-        loop.close()
-    IOLoop.clear_current()
-    asyncio.set_event_loop(None)
-
-
 def test_new_ioloop_is_current_and_wraps_fresh_asyncio_loop(io_loop: IOLoop) -> None:
     assert IOLoop.current() is io_loop
     assert IOLoop.instance() is io_loop

@@ -41,15 +41,6 @@ def _has_ipv6_loopback() -> bool:
 HAS_IPV6 = _has_ipv6_loopback()
 
 
-@pytest.fixture
-def io_loop() -> Iterator[IOLoop]:
-    loop = IOLoop()
-    yield loop
-    loop.close()
-    IOLoop.clear_current()
-    asyncio.set_event_loop(None)
-
-
 def _close(socks: list[socket.socket]) -> None:
     for s in socks:
         s.close()
