@@ -43,6 +43,8 @@ _CANDIDATE = re.compile(
     re.VERBOSE,
 )
 
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+
 # A candidate without a scheme must still look like a host after trimming.
 _BARE_HOST = re.compile(
     r"www[0-9]{0,3}\.[^\s./]|[A-Za-z0-9][A-Za-z0-9.\-]*\.[A-Za-z]{2,}/"
@@ -58,15 +60,23 @@ _SHORT_LENGTH = 30
 
 def _trim(url: str) -> str:
     """Drop trailing punctuation, keeping closing brackets that are balanced."""
-    while url:
-        last = url[-1]
+    # Index arithmetic and counts taken once keep this linear in len(url),
+    # even for a URL that ends in thousands of ")" or ".".
+    unmatched = {
+        close: url.count(close) - url.count(open_) for close, open_ in _CLOSERS.items()
+    }
+    end = len(url)
+    # Never runs out: a candidate starts with a letter or digit.
+    while end:  # pragma: no branch
+        last = url[end - 1]
         if last in _TRAILING:
-            url = url[:-1]
-        elif last in _CLOSERS and url.count(last) > url.count(_CLOSERS[last]):
-            url = url[:-1]
+            end -= 1
+        elif last in unmatched and unmatched[last] > 0:
+            unmatched[last] -= 1
+            end -= 1
         else:
             break
-    return url
+    return url[:end]
 
 
 def _shorten(url: str, scheme: str | None) -> str:
@@ -161,8 +171,15 @@ def linkify(
         scheme = match.group("scheme")
         if scheme is not None:
             if scheme.lower() not in permitted:
-                # "note:http://example.com" - look for a URL after the colon.
-                search_from = match.start() + len(scheme) + 1
+                # Skip the whole candidate, unless a permitted scheme follows
+                # the colon at once: "note:http://example.com". Retrying only
+                # then keeps "a:a:a:...:a" linear: the retry links to the end.
+                after_colon = match.start() + len(scheme) + 1
+                inner = _SCHEME.match(text, after_colon)
+                if inner is not None and inner.group(1).lower() in permitted:
+                    search_from = after_colon
+                else:
+                    search_from = match.end()
                 continue
             if not url[len(scheme) + 1 :].strip("/"):
                 # Nothing after the scheme once punctuation is trimmed.
