@@ -397,4 +397,44 @@ def test_friendly_number() -> None:
     assert en.friendly_number(0) == "0"
     assert en.friendly_number(-1234567) == "-1,234,567"
     assert CSVLocale("en_GB", {}).friendly_number(12345) == "12,345"
-    assert CSVLocale("de", {}).friendly_number(1000000) == "1000000"
+    for bad in (1.5, "1000", True, None):
+        with pytest.raises(TypeError, match="friendly_number needs an int"):
+            en.friendly_number(bad)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("code", "value", "expected"),
+    [
+        # CLDR's grouping, as Babel writes it (checked from outside)
+        ("de", 1234567, "1.234.567"),
+        ("de_DE", -1000, "-1.000"),
+        ("es", 1234567, "1.234.567"),
+        ("es_MX", 1234567, "1,234,567"),
+        ("es_419", 1000, "1,000"),
+        ("es_CR", 1000, "1\u00a0000"),
+        ("pt_BR", 1234567, "1.234.567"),
+        ("pt_PT", 1234567, "1\u00a0234\u00a0567"),
+        ("fr", 1234567, "1\u202f234\u202f567"),
+        ("fr_CA", 1234567, "1\u00a0234\u00a0567"),
+        ("fr_LU", 1234567, "1.234.567"),
+        ("fr_RW", 1234567, "1,234,567"),
+        ("ru", 1234567, "1\u00a0234\u00a0567"),
+        ("pl", 12345, "12\u00a0345"),
+        ("zh_CN", 1234567, "1,234,567"),
+        ("ar", 1234567, "1,234,567"),
+        ("ar_MA", 1234567, "1.234.567"),
+        ("ja", 1234567, "1,234,567"),
+        ("xx", 1234567, "1,234,567"),
+        ("en_ZA", 1234567, "1\u00a0234\u00a0567"),
+        # India groups by twos after the first three digits
+        ("hi", 1234567, "12,34,567"),
+        ("hi_IN", 1000000, "10,00,000"),
+        ("bn", 123456789, "12,34,56,789"),
+        ("en_IN", -1234567, "-12,34,567"),
+        ("ta", 999, "999"),
+        ("ta", 1000, "1,000"),
+        ("te", 12345, "12,345"),
+    ],
+)
+def test_friendly_number_by_locale(code: str, value: int, expected: str) -> None:
+    assert CSVLocale(code, {}).friendly_number(value) == expected

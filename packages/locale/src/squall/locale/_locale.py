@@ -11,6 +11,7 @@ from . import _state
 from ._codes import candidates, normalize_code, parse_code_lenient
 from ._errors import UnsupportedLocaleError
 from ._names import LOCALE_NAMES, RTL_LANGUAGES
+from ._numbers import group_digits
 from ._state import CSVTranslations
 
 CONTEXT_SEPARATOR = "\x04"
@@ -398,20 +399,27 @@ class Locale:
         }
 
     def friendly_number(self, value: int) -> str:
-        """Write a whole number with thousands separators: ``1,000,000``.
+        """Write a whole number with its digits grouped: ``1,000,000`` in English.
 
-        English locales group digits with commas; other locales get the
-        digits alone (``1000000``), which no reader misreads.
+        The grouping follows the locale's language and region: ``1.000.000``
+        in German, ``1 000 000`` (with no-break spaces) in French or Russian,
+        ``10,00,000`` in Hindi, ``1,000,000`` in Mexican Spanish.
+
+        Compatibility: Tornado groups with commas in English locales only and
+        gives other locales the bare digits.
 
         Args:
             value: the number.
 
         Returns:
             The number as text.
+
+        Raises:
+            TypeError: ``value`` is not an integer.
         """
-        if _language(self.code) == "en":
-            return f"{value:,}"
-        return str(value)
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"friendly_number needs an int, got {type(value).__name__}")
+        return group_digits(self.code, value)
 
 
 class CSVLocale(Locale):
