@@ -64,7 +64,7 @@ def format_set_cookie(
             f"invalid value for cookie {name!r}: {value[:100]!r} contains a control "
             "character or space; encode the value (e.g. url_escape) first"
         )
-    parts = [name + "=" + _ENCODER.value_encode(value)[1]]
+    parts = [name + "=" + (_ENCODER.value_encode(value)[1] if value else "")]
     if domain:
         if not _DOMAIN.match(domain):
             raise ValueError(f"invalid cookie domain {domain[:100]!r}: expected a host name")
