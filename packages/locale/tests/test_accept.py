@@ -87,3 +87,9 @@ def test_work_is_bounded_on_huge_headers() -> None:
     # One enormous entry is not a locale code.
     assert parse_accept_language("a-" + "b" * 100_000 + ", fr") == ["fr"]
     assert parse_accept_language("en" + "-abc" * 30 + ", fr") == ["fr"]
+
+
+def test_results_are_independent_lists() -> None:
+    first = parse_accept_language("fr, de;q=0.5")
+    first.append("mutated")
+    assert parse_accept_language("fr, de;q=0.5") == ["fr", "de"]

@@ -438,3 +438,16 @@ def test_friendly_number() -> None:
 )
 def test_friendly_number_by_locale(code: str, value: int, expected: str) -> None:
     assert CSVLocale(code, {}).friendly_number(value) == expected
+
+
+def test_many_distinct_codes_still_resolve(tmp_path: Path) -> None:
+    # Resolutions are remembered up to a bound; past it, they are computed
+    # each time, with the same answers.
+    support(tmp_path, "es", "fr_CA")
+    junk = [f"q{chr(97 + i // 26 % 26)}{chr(97 + i % 26)}_{i:03d}" for i in range(1500)]
+    for code in junk:
+        assert squall.locale.get(code).code == "en_US"
+    for _ in range(2):
+        assert squall.locale.get("es_GT").code == "es"
+        assert squall.locale.get("fr").code == "fr_CA"
+        assert squall.locale.get("es_GT", "fr").code == "es"

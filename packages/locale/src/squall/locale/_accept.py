@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from ._codes import parse_code_lenient
@@ -40,6 +41,23 @@ def parse_accept_language(header: str) -> list[str]:
     Returns:
         The normalised locale codes, possibly empty.
     """
+    if len(header) <= _CACHED_HEADER_LENGTH:
+        return list(_parse_cached(header))
+    return list(_parse(header))
+
+
+# Browsers with the same settings send the same header, so a small cache of
+# recent results spares most of the parsing; long headers are not cached, to
+# bound its memory.
+_CACHED_HEADER_LENGTH = 256
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_cached(header: str) -> tuple[str, ...]:
+    return _parse(header)
+
+
+def _parse(header: str) -> tuple[str, ...]:
     ranked: list[tuple[float, int, str]] = []
     entries = header.split(",", MAX_ACCEPT_LANGUAGE_ENTRIES)
     for position, entry in enumerate(entries[:MAX_ACCEPT_LANGUAGE_ENTRIES]):
@@ -59,8 +77,5 @@ def parse_accept_language(header: str) -> list[str]:
         if tag is not None:
             ranked.append((-quality, position, str(tag)))
     ranked.sort()
-    codes: list[str] = []
-    for _, _, code in ranked:
-        if code not in codes:
-            codes.append(code)
-    return codes
+    # dict.fromkeys keeps the first (best) position of a repeated code.
+    return tuple(dict.fromkeys(code for _, _, code in ranked))

@@ -49,6 +49,9 @@ _SKEW = datetime.timedelta(seconds=60)
 
 DateLike = datetime.datetime | float
 
+# Resolved codes remembered per snapshot (Locale.get_closest).
+_MAX_CHOICES = 1024
+
 
 def _utcnow() -> datetime.datetime:
     # One place to read the clock (tests replace it).
@@ -130,17 +133,19 @@ class Locale:
             The chosen locale.
         """
         snapshot = _state.current()
-        supported = snapshot.supported
+        choices = snapshot.choices
         for code in locale_codes:
-            tag = parse_code_lenient(code) if code else None
-            if tag is None:
+            if not code:
                 continue
-            for candidate in candidates(tag):
-                if candidate in supported:
-                    return _locale_for(snapshot, candidate)
-            sibling = _same_language(tag.language, supported, snapshot.default)
-            if sibling is not None:
-                return _locale_for(snapshot, sibling)
+            if code in choices:
+                choice = choices[code]
+            else:
+                choice = _choose(code, snapshot.supported, snapshot.default)
+                # Bounded: a stream of distinct junk codes must not grow it.
+                if len(choices) < _MAX_CHOICES:
+                    choices[code] = choice
+            if choice is not None:
+                return _locale_for(snapshot, choice)
         return _locale_for(snapshot, snapshot.default)
 
     @classmethod
@@ -566,6 +571,17 @@ def _native_name(code: str) -> str:
         if names is not None:
             return names["name"]
     return "Unknown"
+
+
+def _choose(code: str, supported: frozenset[str], default: str) -> str | None:
+    """The supported code ``code`` resolves to (see `Locale.get_closest`)."""
+    tag = parse_code_lenient(code)
+    if tag is None:
+        return None
+    for candidate in candidates(tag):
+        if candidate in supported:
+            return candidate
+    return _same_language(tag.language, supported, default)
 
 
 def _same_language(language: str, supported: frozenset[str], default: str) -> str | None:

@@ -241,7 +241,7 @@ def _build_names() -> dict[str, dict[str, str]]:
 LOCALE_NAMES: Final[dict[str, dict[str, str]]] = _build_names()
 """Known locale codes, each mapped to ``{"name_en": ..., "name": ...}``: the
 name in English and in the language itself (``LOCALE_NAMES["de"]["name"]``
-is ``"Deutsch"``). Covers about 135 languages plus common regional codes.
+is ``"Deutsch"``). Covers more than 130 languages plus common regional codes.
 `Locale.name` looks a code up here, falling back to its language."""
 
 # Languages written right to left (`Locale.rtl`).

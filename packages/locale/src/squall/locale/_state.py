@@ -35,6 +35,9 @@ class Snapshot:
     csv: Mapping[str, CSVTranslations]
     gettext: Mapping[str, gettext.NullTranslations]
     cache: dict[str, Locale] = field(default_factory=dict)
+    # requested code -> the supported code it resolves to (None: no match);
+    # see Locale.get_closest.
+    choices: dict[str, str | None] = field(default_factory=dict)
 
     @cached_property
     def supported(self) -> frozenset[str]:
