@@ -59,6 +59,9 @@ def load_translations(directory: str | os.PathLike[str], encoding: str | None = 
     that is not a ``<locale code>.csv`` file, such as ``README.txt`` or
     ``spanish.csv``, is ignored with a `TranslationWarning`.
 
+    Compatibility: Tornado skips malformed rows and stray files silently;
+    squall raises `TranslationError` or warns.
+
     Args:
         directory: the directory holding the CSV files.
         encoding: the files' encoding. By default each file's is detected:

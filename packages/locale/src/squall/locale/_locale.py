@@ -152,6 +152,8 @@ class Locale:
     def get(cls, code: str) -> Locale:
         """The locale for a supported code.
 
+        Compatibility: Tornado fails an assertion for an unsupported code.
+
         Args:
             code: a supported locale code (see `get_supported_locales`);
                 ``es-gt`` is the same as ``es_GT``.
