@@ -106,3 +106,12 @@ def test_linear_for_repeated_names() -> None:
         h.add("X-Foo", "bar")
     assert len(h.get_list("X-Foo")) == n
     assert len(h["X-Foo"]) == 4 * n - 1
+
+
+def test_parse_line_endings_and_repr_sentinels() -> None:
+    h = HTTPHeaders()
+    h.parse_line("A: 1\r\n")
+    h.parse_line("B: 2\n")
+    h.parse_line("C: 3")
+    assert dict(h.items()) == {"A": "1", "B": "2", "C": "3"}
+    assert (h == 5) is False

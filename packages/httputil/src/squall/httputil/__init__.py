@@ -7,6 +7,14 @@ small helpers, with the names of Tornado's ``tornado.httputil``.
 """
 
 from ._body import parse_body_arguments as parse_body_arguments
+from ._codec import HTTP1Codec as HTTP1Codec
+from ._events import NEED_DATA as NEED_DATA
+from ._events import PAUSED as PAUSED
+from ._events import ConnectionClosed as ConnectionClosed
+from ._events import Data as Data
+from ._events import EndOfMessage as EndOfMessage
+from ._events import RequestHead as RequestHead
+from ._events import ResponseHead as ResponseHead
 from ._body import parse_multipart_form_data as parse_multipart_form_data
 from ._cookies import parse_cookie as parse_cookie
 from ._errors import HTTPInputError as HTTPInputError
@@ -29,6 +37,14 @@ from ._util import split_host_and_port as split_host_and_port
 from ._util import url_concat as url_concat
 
 __all__ = [
+    "NEED_DATA",
+    "PAUSED",
+    "ConnectionClosed",
+    "Data",
+    "EndOfMessage",
+    "HTTP1Codec",
+    "RequestHead",
+    "ResponseHead",
     "HTTPConnection",
     "HTTPConnectionContext",
     "HTTPFile",

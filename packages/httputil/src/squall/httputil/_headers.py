@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
 
 from ._errors import HTTPInputError, _snippet
@@ -195,19 +195,3 @@ class HTTPHeaders(MutableMapping[str, str]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({dict(self.items())!r})"
-
-    # -- fast paths for the codec -------------------------------------------
-
-    @classmethod
-    def _from_pairs(cls, pairs: Iterable[tuple[str, str]]) -> HTTPHeaders:
-        """Build from already-validated pairs (used by the codec)."""
-        h = cls()
-        d = h._dict
-        for name, value in pairs:
-            norm = _normalize_name(name)
-            values = d.get(norm)
-            if values is None:
-                d[norm] = [value]
-            else:
-                values.append(value)
-        return h
