@@ -18,7 +18,7 @@ import asyncio
 import importlib
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import _common
@@ -86,7 +86,7 @@ async def bench_httpx(url: str, count: int, concurrency: int) -> dict[str, Any]:
         return await measure(fetch, count, concurrency)
 
 
-def tornado_api(lib: str, backend: str) -> Callable[[str, int, int], Awaitable[dict[str, Any]]]:
+def tornado_api(lib: str, backend: str) -> Callable[[str, int, int], Coroutine[Any, Any, dict[str, Any]]]:
     """A contender written to Tornado's documented AsyncHTTPClient API."""
 
     async def bench(url: str, count: int, concurrency: int) -> dict[str, Any]:
@@ -114,7 +114,7 @@ def tornado_api(lib: str, backend: str) -> Callable[[str, int, int], Awaitable[d
     return bench
 
 
-CLIENTS: dict[str, Callable[[str, int, int], Awaitable[dict[str, Any]]]] = {
+CLIENTS: dict[str, Callable[[str, int, int], Coroutine[Any, Any, dict[str, Any]]]] = {
     "aiohttp": bench_aiohttp,
     "httpx": bench_httpx,
     "tornado-simple": tornado_api("tornado", "simple"),
@@ -132,7 +132,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=50)
     args = parser.parse_args()
     _common.add_squall_paths()
-    result = asyncio.run(CLIENTS[args.client](args.url, args.requests, args.concurrency))
+    try:
+        result: dict[str, Any] = asyncio.run(CLIENTS[args.client](args.url, args.requests, args.concurrency))
+    except ImportError as exc:  # e.g. a squall package that imports one not written yet
+        _common.unavailable(args.client, exc)
     print(json.dumps(result))
 
 

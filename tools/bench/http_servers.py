@@ -171,7 +171,7 @@ async def uvicorn_starlette(port: int, assets: Path) -> None:
 
     async def as_json(request: Request) -> Response:
         response = JSONResponse({"message": "Hello, world!"})
-        response.headers["etag"] = _common.etag_of(response.body)
+        response.headers["etag"] = _common.etag_of(bytes(response.body))
         return response
 
     async def page(request: Request) -> Response:
@@ -329,7 +329,10 @@ def main() -> None:
     _common.raise_fd_limit()
     _common.configure_access_logging()
     _common.make_asset_dir(args.assets)
-    _common.run_loop(CONTENDERS[args.contender](args.port, args.assets), args.uvloop)
+    try:
+        _common.run_loop(CONTENDERS[args.contender](args.port, args.assets), args.uvloop)
+    except ImportError as exc:  # e.g. a squall package that imports one not written yet
+        _common.unavailable(args.contender, exc)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,11 @@ SQUALL_COLOUR = "#1f6feb"
 PEER_COLOUR = "#9aa4ae"
 
 
-def fmt(value: float | None) -> str:
+def fmt(value: float | int | None) -> str:
     if value is None:
         return "–"
+    if isinstance(value, int):
+        return f"{value:,}"
     if value >= 1000:
         return f"{value:,.0f}"
     if value >= 100:
@@ -42,7 +44,7 @@ def fmt_ratio(value: float | None) -> str:
 
 
 def row_label(row: dict[str, Any]) -> str:
-    label = row["contender"]
+    label = str(row["contender"])
     if row["variant"] and row["variant"] != "asyncio":
         label += f" [{row['variant']}]"
     return label
@@ -75,7 +77,7 @@ def table(bench: dict[str, Any]) -> list[str]:
             cells.append(row["info"].get("parser", ""))
         if row["status"] != "ok":
             status = "not run" if row["status"] == "skipped" else "**failed**"
-            cells.append(f"{status}: {row['reason']}".replace("|", "/"))
+            cells.append(f"{status}: {one_line(row['reason'])}")
             cells += [""] * (len(head) - len(cells))
         else:
             for m in metrics:
@@ -129,15 +131,127 @@ def chart(bench: dict[str, Any], out: Path) -> bool:
     return True
 
 
-def external_section(bench_id: str, entry: dict[str, Any]) -> list[str]:
+def one_line(text: str, limit: int = 240) -> str:
+    """The last non-empty line of `text` (an exception's message), table-safe."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    line = lines[-1] if lines else ""
+    line = line.replace("|", "/")
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def numeric_dicts(workload: dict[str, Any]) -> list[str]:
+    """Keys of `workload` that map contender names to numbers (the metrics)."""
+    return [
+        key
+        for key, value in workload.items()
+        if key != "ratios"
+        and isinstance(value, dict)
+        and value
+        and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in value.values())
+    ]
+
+
+def metric_label(key: str) -> tuple[str, float]:
+    """A readable label for a metric key, and the factor to display it with."""
+    if key.startswith("seconds_"):
+        return "µs " + key[len("seconds_"):].replace("_", " "), 1e6
+    return key.replace("_", " "), 1.0
+
+
+def lower_is_better(key: str) -> bool:
+    """Times are lower-is-better; rates ("..._per_second") higher-is-better."""
+    return not key.endswith("per_second")
+
+
+def workloads_section(bench_id: str, result: dict[str, Any], img: Path) -> list[str]:
+    """Tables (and a chart) for a result shaped {"workloads": {name: {metric:
+    {contender: value}, "spread": {contender: [min, max]}, ...}}}, as the
+    stand-alone scripts print. The first metric is the headline one."""
+    lines: list[str] = []
+    chart_rows: list[tuple[str, str, list[tuple[str, float, float, float]]]] = []
+    for name, workload in result["workloads"].items():
+        if not isinstance(workload, dict):
+            continue
+        keys = numeric_dicts(workload)
+        if not keys:
+            continue
+        primary = keys[0]
+        label, factor = metric_label(primary)
+        better = "lower" if lower_is_better(primary) else "higher"
+        spread = dict(workload.get("spread") or {})
+        for c, values in (workload.get("samples") or {}).items():
+            if c not in spread and isinstance(values, list) and values:
+                spread[c] = [min(values), max(values)]
+        contenders = list(workload[primary])
+        squall = next((c for c in contenders if c.startswith("squall")), None)
+        head = ["contender", f"{label} (median, min–max; {better} is better)"]
+        head += [metric_label(k)[0] for k in keys[1:]]
+        if squall:
+            head.append(f"squall/peer {label}")
+        lines += [f"**{name}**", "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        bars = []
+        for c in contenders:
+            value = workload[primary][c] * factor
+            lo, hi = (spread.get(c) or [workload[primary][c]] * 2)[:2]
+            cells = [f"**{c}**" if c == squall else c, f"{fmt(value)} ({fmt(lo * factor)}–{fmt(hi * factor)})"]
+            for k in keys[1:]:
+                v = workload[k].get(c)
+                cells.append(fmt(v * metric_label(k)[1]) if isinstance(v, (int, float)) else "–")
+            if squall:
+                cells.append("" if c == squall else fmt_ratio(workload[primary][squall] / workload[primary][c]))
+            lines.append("| " + " | ".join(cells) + " |")
+            bars.append((c, value, lo * factor, hi * factor))
+        extras = [f"{k}: {v}" for k, v in workload.items() if isinstance(v, (bool, str, int)) and k not in keys]
+        lines += [""] + ([f"({'; '.join(extras)})", ""] if extras else [])
+        chart_rows.append((name, f"{label}, {better} is better", bars))
+    if chart_rows and workload_chart(result.get("benchmark", bench_id), chart_rows, img / f"bench-{bench_id}.png"):
+        lines = [f"![{bench_id}](img/bench-{bench_id}.png)", ""] + lines
+    return lines
+
+
+def workload_chart(
+    title: str, panels: list[tuple[str, str, list[tuple[str, float, float, float]]]], out: Path
+) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    height = max(len(bars) for _, _, bars in panels)
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels) + 1.5, 0.42 * height + 1.4), squeeze=False)
+    for ax, (name, label, bars) in zip(axes[0], panels):
+        positions = list(range(len(bars)))
+        ax.barh(
+            positions,
+            [b[1] for b in bars],
+            xerr=[[max(b[1] - b[2], 0) for b in bars], [max(b[3] - b[1], 0) for b in bars]],
+            color=[SQUALL_COLOUR if b[0].startswith("squall") else PEER_COLOUR for b in bars],
+            capsize=3,
+        )
+        ax.set_yticks(positions)
+        ax.set_yticklabels([b[0] for b in bars], fontsize=8)
+        ax.invert_yaxis()
+        ax.set_title(f"{name}\n({label})", fontsize=9)
+        ax.tick_params(axis="x", labelsize=8)
+        ax.grid(axis="x", alpha=0.3)
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(out, dpi=90)
+    plt.close(fig)
+    return True
+
+
+def external_section(bench_id: str, entry: dict[str, Any], img: Path) -> list[str]:
     lines = [f"### {entry['title']}", ""]
     if entry["status"] != "ok":
-        lines += [f"Not run: {entry['reason']}", ""]
+        lines += [f"Not run: {one_line(entry['reason'])}", ""]
         return lines
     result = entry["result"]
     rows = result.get("rows") or result.get("results") if isinstance(result, dict) else None
     if isinstance(result, dict) and isinstance(result.get("markdown"), str):
         lines += [result["markdown"].rstrip(), ""]
+    elif isinstance(result, dict) and isinstance(result.get("workloads"), dict):
+        lines += workloads_section(bench_id, result, img)
     elif isinstance(rows, list) and rows and all(isinstance(r, dict) for r in rows):
         keys: list[str] = []
         for r in rows:
@@ -227,10 +341,10 @@ def write_docs(result: dict[str, Any], docs: Path) -> None:
     ]
     if result["errors"]:
         lines += ["**Benchmarks that failed in this run:**", ""]
-        lines += [f"- {e}" for e in result["errors"]] + [""]
+        lines += [f"- {one_line(e, 400)}" for e in result["errors"]] + [""]
     if result["skipped"]:
         lines += ["**Not run (library not installed, or squall part not written yet):**", ""]
-        lines += [f"- {e}" for e in result["skipped"]] + [""]
+        lines += [f"- {one_line(e, 400)}" for e in result["skipped"]] + [""]
     lines += ["## Results", ""]
     for bench in result["benchmarks"]:
         lines += [f"### {bench['title']}", ""]
@@ -243,7 +357,7 @@ def write_docs(result: dict[str, Any], docs: Path) -> None:
                          "the load generator or by cross-CPU wake-ups, not by the server.")
         lines += [f"- {n}" for n in notes] + ([""] if notes else [])
     for bench_id, entry in result["external"].items():
-        lines += external_section(bench_id, entry)
+        lines += external_section(bench_id, entry, img)
     lines += [
         "## How to reproduce",
         "",

@@ -118,7 +118,10 @@ def main() -> None:
     _common.add_squall_paths()
     if args.command == "serve":
         _common.configure_access_logging()
-        _common.run_loop(SERVERS[args.server](args.port), args.uvloop)
+        try:
+            _common.run_loop(SERVERS[args.server](args.port), args.uvloop)
+        except ImportError as exc:  # e.g. a squall package that imports one not written yet
+            _common.unavailable(args.server, exc)
     else:
         asyncio.run(client(args.url, args.messages, args.connections))
 
