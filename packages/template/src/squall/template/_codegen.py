@@ -106,7 +106,6 @@ class _Generator:
         self.no_merge = 0
         self.apply_count = 0
         self.named_blocks: dict[str, tuple[Block, Template]] = {}
-        self.block_stack: list[str] = []
         self.include_suffix = ""
 
     # -- loading relatives --------------------------------------------------
@@ -287,17 +286,11 @@ class _Generator:
         self.write(f"_tt_append(_tt_s(_tt_tmp({name}())))", location)
 
     def block(self, node: Block, template: Template) -> None:
+        # The last definition of a name in a depth-first walk (ancestors
+        # first) wins, so a winning block's nested blocks were registered
+        # after it; a block can therefore never end up containing itself.
         block, owner = self.named_blocks[node.name]
-        if node.name in self.block_stack:
-            raise ParseError(
-                f"block {node.name!r} contains itself (through "
-                f"{' -> '.join(self.block_stack + [node.name])})",
-                owner.name,
-                block.line,
-            )
-        self.block_stack.append(node.name)
         self.body(block.body, owner)
-        self.block_stack.pop()
 
     def include(self, node: Include, template: Template) -> None:
         included = self.load(node.name, template, node.line, "include")

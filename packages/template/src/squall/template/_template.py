@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import enum
+import inspect
 import itertools
 import types
 from collections.abc import Mapping
@@ -56,6 +57,9 @@ class _SourceLoader:
 
     def get_source(self, name: str) -> str:
         return self._source
+
+
+_GENERATOR_FLAGS = inspect.CO_GENERATOR | inspect.CO_ASYNC_GENERATOR | inspect.CO_COROUTINE
 
 
 def _code_objects(code: types.CodeType) -> set[types.CodeType]:
@@ -185,26 +189,45 @@ class Template:
     def _compile(self) -> types.CodeType:
         source = self.code
         if "\x00" in source:
-            index = next(i for i, line in enumerate(source.split("\n")) if "\x00" in line)
-            raise self._error_at(index + 1, "NUL character in the Python code of a template tag")
+            raise self._error_at(
+                source.count("\n", 0, source.index("\x00")) + 1,
+                "NUL character in the Python code of a template tag",
+            )
         try:
-            return compile(source, self._filename, "exec", dont_inherit=True)
+            compiled = compile(source, self._filename, "exec", dont_inherit=True)
         except SyntaxError as exc:
             detail = exc.msg
             if exc.text:
                 detail += f" (in generated code: {exc.text.strip()})"
             raise self._error_at(exc.lineno, f"invalid Python syntax: {detail}") from None
+        except UnicodeEncodeError as exc:
+            # A lone surrogate in a tag's code cannot be compiled.
+            raise self._error_at(
+                source.count("\n", 0, exc.start) + 1,
+                f"invalid character {source[exc.start]!r} in the Python code of a template tag",
+            ) from None
         except (RecursionError, MemoryError):
             raise ParseError(
                 "Python code in a template tag is too deeply nested to compile", self.name
             ) from None
+        for code in _code_objects(compiled):
+            if code.co_flags & _GENERATOR_FLAGS:
+                raise self._error_at(
+                    source.count("\n", 0, source.find("yield")) + 1,
+                    "yield is not allowed in a template (it would make the render a generator)",
+                )
+        return compiled
 
     def _error_at(self, code_line: int | None, message: str) -> ParseError:
         """A ParseError located at the template line of generated `code_line`."""
-        if code_line is not None and 1 <= code_line <= len(self._locations):
-            name, line, chain = self._locations[code_line - 1]
-            return ParseError(message + chain, name, line)
-        return ParseError(message, self.name, 0)
+        # Python reports a line of the generated code; clamp defensively.
+        index = min(max(code_line or 1, 1), len(self._locations)) - 1
+        # An error found only at the closing lines (an unclosed bracket, a
+        # trailing backslash) belongs to the last template line before them.
+        while index > 0 and self._locations[index][1] == 0:
+            index -= 1
+        name, line, chain = self._locations[index]
+        return ParseError(message + chain, name, line)
 
     def generate(self, **kwargs: Any) -> bytes:
         """Renders the template.
