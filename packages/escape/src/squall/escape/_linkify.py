@@ -54,12 +54,17 @@ _BARE_HOST = re.compile(
 _TRAILING = ".,;:!?'\"*\u00ab\u00bb\u2018\u2019\u201c\u201d"
 _CLOSERS = {")": "(", "]": "[", "}": "{"}
 
+_DEFAULT_PROTOCOLS = ("http", "https")
+_DEFAULT_SET = frozenset(_DEFAULT_PROTOCOLS)
+
 # Link text longer than this is shortened when ``shorten`` is true.
 _SHORT_LENGTH = 30
 
 
 def _trim(url: str) -> str:
     """Drop trailing punctuation, keeping closing brackets that are balanced."""
+    if url[-1] not in _TRAILING and url[-1] not in _CLOSERS:
+        return url  # the common case
     # Index arithmetic and counts taken once keep this linear in len(url),
     # even for a URL that ends in thousands of ")" or ".".
     unmatched = {
@@ -150,7 +155,10 @@ def linkify(
         text = text.decode("utf-8")
     elif not isinstance(text, str):
         raise TypeError(f"linkify() expects str or bytes, got {type(text).__name__}")
-    permitted = _permitted_set(permitted_protocols)
+    if permitted_protocols == _DEFAULT_PROTOCOLS:  # skip validation for the default
+        permitted = _DEFAULT_SET
+    else:
+        permitted = _permitted_set(permitted_protocols)
     if callable(extra_params):
         params_for: Callable[[str], str] | None = extra_params
         fixed_params = ""
@@ -205,12 +213,14 @@ def linkify(
                     f"got {type(extra).__name__}"
                 )
             params = " " + extra.strip() if extra.strip() else ""
-        escaped_href = xhtml_escape(href)
-        shown = url
+        escaped_url = xhtml_escape(url)
+        escaped_href = escaped_url if scheme is not None else "http://" + escaped_url
         if shorten and len(url) > _SHORT_LENGTH:
-            shown = _shorten(url, scheme)
+            escaped_shown = xhtml_escape(_shorten(url, scheme))
             params += f' title="{escaped_href}"'
-        parts.append(f'<a href="{escaped_href}"{params}>{xhtml_escape(shown)}</a>')
+        else:
+            escaped_shown = escaped_url
+        parts.append(f'<a href="{escaped_href}"{params}>{escaped_shown}</a>')
     parts.append(xhtml_escape(text[copied:]))
     return "".join(parts)
 

@@ -81,15 +81,15 @@ def to_unicode(value: str | bytes | None) -> str | None:
     raise _type_error(value)
 
 
-#: Alias of [to_unicode][squall.escape.to_unicode], kept for Tornado's name.
 _unicode = to_unicode
+"""Another name for [to_unicode][squall.escape.to_unicode] (Tornado's)."""
 
-#: On Python 3 the native string type is ``str``, so this is
-#: [to_unicode][squall.escape.to_unicode].
 native_str = to_unicode
+"""The native string type is ``str``, so this is
+[to_unicode][squall.escape.to_unicode] under Tornado's other name."""
 
-#: Alias of [to_unicode][squall.escape.to_unicode], kept for Tornado's name.
 to_basestring = to_unicode
+"""Another name for [to_unicode][squall.escape.to_unicode] (Tornado's)."""
 
 
 def recursive_unicode(obj: Any) -> Any:
