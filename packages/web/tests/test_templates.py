@@ -39,7 +39,7 @@ uimethods.shout = shout  # type: ignore[attr-defined]
 TEMPLATES = {
     "namespace.html": (
         "{% raw escape('<a>') %}|{% raw xhtml_escape('&') %}|{{ url_escape('a b') }}|"
-        "{{ json_encode({'k': 1}) }}|{{ squeeze('a   b') }}|{{ datetime.date(2020, 1, 2) }}|"
+        "{% raw json_encode({'k': 1}) %}|{{ squeeze('a   b') }}|{{ datetime.date(2020, 1, 2) }}|"
         "{{ handler.__class__.__name__ }}|{{ request.path }}|{{ current_user }}|"
         "{{ locale.code }}|{{ _('Hello') }}|{{ pgettext('ctx', 'Hello') }}|"
         "{{ reverse_url('named', 5) }}|{{ shout('hi') }}|{{ extra }}|{{ static_url('a.css') }}"
