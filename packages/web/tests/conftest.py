@@ -146,10 +146,11 @@ class ServerThread:
             if inspect.isawaitable(result):
                 await result
         delegate.finish()
-        try:
-            await asyncio.wait_for(conn.done.wait(), 10)
-        except asyncio.TimeoutError:
-            pass
+        done = asyncio.ensure_future(conn.done.wait())
+        eof = asyncio.ensure_future(reader.read(1))
+        await asyncio.wait({done, eof}, timeout=10, return_when=asyncio.FIRST_COMPLETED)
+        done.cancel()
+        eof.cancel()
         if not conn.done.is_set() and conn.close_callback is not None:
             conn.close_callback()
         writer.close()
