@@ -10,8 +10,8 @@ request, with no coroutine machinery at all.
 Output is buffered in ``_write_buffer`` until `flush` or `finish`; response
 headers live in a plain dict (plus a list for repeated names) and become an
 `HTTPHeaders` only when they are written. Cookies, signed cookies, XSRF,
-authentication, templates and locale are further methods here; their
-formats are in `_cookies`, `_signing` and `_xsrf`.
+authentication, templates and locale are further methods; they live in
+the `CookieMixin` and `RenderMixin` modules beside this one.
 """
 
 from __future__ import annotations
@@ -20,37 +20,31 @@ import asyncio
 import datetime
 import functools
 import hashlib
-import http.cookies
 import inspect
 import logging
-import os
 import re
-import sys
 import time
 import traceback
 import types
-import urllib.parse
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from squall import escape, locale as _locale_mod
+from squall import escape
 from squall.httputil import HTTPHeaders, HTTPServerRequest, ResponseStartLine
 
-from . import _signing, _xsrf
-from ._cookies import format_set_cookie, http_date
+from ._cookies import http_date
 from ._errors import (
-    ConfigurationError,
     Finish,
     HTTPError,
     MissingArgumentError,
     check_reason,
     reason_for,
 )
+from ._handler_cookies import CookieMixin
+from ._handler_render import RenderMixin
 from ._version import SERVER_HEADER
 
 if TYPE_CHECKING:
-    from squall.template import BaseLoader
-
     from ._application import Application
 
 __all__ = ["RequestHandler"]
@@ -123,7 +117,7 @@ def safe_local_path(path: str) -> str:
     return path
 
 
-class RequestHandler:
+class RequestHandler(CookieMixin, RenderMixin):
     """Base class for HTTP request handlers.
 
     Subclass it and define methods named after the HTTP verbs (``get``,
@@ -145,7 +139,6 @@ class RequestHandler:
     SUPPORTED_METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
 
     _stream_request_body = False
-    _template_loader_cache: dict[str, BaseLoader]
 
     def __init__(
         self, application: Application, request: HTTPServerRequest, **kwargs: Any
@@ -412,120 +405,6 @@ class RequestHandler:
         # The template namespace refers back to the handler; drop it early.
         self.__dict__.pop("ui", None)
 
-    def render(self, template_name: str, **kwargs: Any) -> asyncio.Future[None]:
-        """Render a template and finish the response with it.
-
-        UI modules used by the template add their CSS and JavaScript to the
-        page (in ``<head>`` and before ``</body>``).
-
-        Returns:
-            The future of `finish`.
-        """
-        if self._finished:
-            raise RuntimeError("cannot render() after finish()")
-        html = self.render_string(template_name, **kwargs)
-        modules = self.__dict__.get("_active_modules")
-        if modules:
-            from ._uimodule import insert_module_resources
-
-            html = insert_module_resources(self, html, modules.values())
-        return self.finish(html)
-
-    def render_string(self, template_name: str, **kwargs: Any) -> bytes:
-        """Render a template to bytes with the handler's template namespace.
-
-        Templates are found in `get_template_path` (by default the
-        ``template_path`` setting, else the directory of the calling file).
-        """
-        template_path = self.get_template_path()
-        if not template_path:
-            template_path = _caller_directory()
-        loader = self.application._template_loader_for(self, template_path)
-        template = loader.load(template_name)
-        namespace = self.get_template_namespace()
-        namespace.update(kwargs)
-        return template.generate(**namespace)
-
-    def get_template_namespace(self) -> dict[str, Any]:
-        """The names available to templates; override to add more."""
-        namespace: dict[str, Any] = {
-            "escape": escape.xhtml_escape,
-            "xhtml_escape": escape.xhtml_escape,
-            "url_escape": escape.url_escape,
-            "json_encode": escape.json_encode,
-            "squeeze": escape.squeeze,
-            "linkify": escape.linkify,
-            "datetime": datetime,
-            "handler": self,
-            "request": self.request,
-            "current_user": self.current_user,
-            "locale": self.locale,
-            "_": self.locale.translate,
-            "pgettext": self.locale.pgettext,
-            "static_url": self.static_url,
-            "xsrf_form_html": self.xsrf_form_html,
-            "reverse_url": self.reverse_url,
-        }
-        namespace.update(self.ui)
-        return namespace
-
-    def get_template_path(self) -> str | None:
-        """The directory templates are loaded from (``template_path`` setting)."""
-        return cast("str | None", self.settings.get("template_path"))
-
-    def create_template_loader(self, template_path: str) -> BaseLoader:
-        """Create the template loader for ``template_path``.
-
-        Uses the ``template_loader`` setting if given, else a
-        `squall.template.Loader` with the ``autoescape`` and
-        ``template_whitespace`` settings.
-        """
-        settings = self.settings
-        if "template_loader" in settings:
-            return cast("BaseLoader", settings["template_loader"])
-        from squall.template import Loader
-
-        kwargs: dict[str, Any] = {}
-        if "autoescape" in settings:
-            kwargs["autoescape"] = settings["autoescape"]
-        if "template_whitespace" in settings:
-            kwargs["whitespace"] = settings["template_whitespace"]
-        return Loader(template_path, **kwargs)
-
-    @functools.cached_property
-    def ui(self) -> dict[str, Any]:
-        """The UI methods (bound to this handler) and modules for templates."""
-        from ._uimodule import UIModuleNamespace, bind_ui_method
-
-        ui: dict[str, Any] = {
-            name: bind_ui_method(self, method)
-            for name, method in self.application.ui_methods.items()
-        }
-        modules = UIModuleNamespace(self, self.application.ui_modules)
-        ui["_tt_modules"] = modules
-        ui["modules"] = modules
-        return _ObjectDict(ui)
-
-    def static_url(self, path: str, include_host: bool | None = None, **kwargs: Any) -> str:
-        """The URL of a static file under the ``static_path`` setting.
-
-        Raises:
-            ConfigurationError: the ``static_path`` setting is missing.
-        """
-        self.require_setting("static_path", "static_url")
-        handler_class = self.settings.get("static_handler_class")
-        make = getattr(handler_class, "make_static_url", None)
-        if make is not None:
-            base = make(self.settings, path, **kwargs)
-        else:
-            prefix = self.settings.get("static_url_prefix", "/static/")
-            base = prefix + urllib.parse.quote(path)
-        if include_host is None:
-            include_host = getattr(self, "include_host", False)
-        if include_host:
-            return f"{self.request.protocol}://{self.request.host}{base}"
-        return cast(str, base)
-
     # ------------------------------------------------------------------
     # Redirects and errors
 
@@ -741,350 +620,6 @@ class RequestHandler:
                 400, "invalid UTF-8 in argument %s: %r", name or "from the URL path", value[:40]
             ) from None
 
-    # ------------------------------------------------------------------
-    # Cookies
-
-    @property
-    def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
-        """The request's cookies (alias of ``self.request.cookies``)."""
-        return self.request.cookies
-
-    def get_cookie(self, name: str, default: str | None = None) -> str | None:
-        """The value of the request cookie ``name``, or ``default``."""
-        cookies = self.request.cookies
-        if name in cookies:
-            morsel = cookies[name]
-            return cast(str, getattr(morsel, "value", morsel))
-        return default
-
-    def set_cookie(
-        self,
-        name: str,
-        value: str | bytes,
-        domain: str | None = None,
-        expires: float | datetime.datetime | None = None,
-        path: str = "/",
-        expires_days: float | None = None,
-        max_age: int | None = None,
-        httponly: bool = False,
-        secure: bool = False,
-        samesite: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Set a cookie on the response.
-
-        Args:
-            name: the cookie name (a token).
-            value: the value; bytes are decoded as Latin-1.
-            domain: the ``Domain`` attribute.
-            expires: an absolute expiry (timestamp or datetime).
-            path: the ``Path`` attribute (default ``/``).
-            expires_days: expiry in days from now (if ``expires`` is unset).
-            max_age: the ``Max-Age`` attribute, in seconds.
-            httponly: hide the cookie from scripts.
-            secure: send the cookie only over HTTPS.
-            samesite: ``"Strict"``, ``"Lax"`` or ``"None"``.
-            **kwargs: attribute names in any case (``HttpOnly=True``...) for
-                compatibility with Morsel-style calls.
-
-        Raises:
-            ValueError: a name, value or attribute contains characters that
-                could inject other attributes or headers (``;``, CR, LF,
-                other control characters), or ``samesite`` is unknown.
-        """
-        for key, extra in kwargs.items():
-            lowered = key.lower().replace("-", "_")
-            if lowered == "httponly":
-                httponly = bool(extra)
-            elif lowered == "secure":
-                secure = bool(extra)
-            elif lowered == "samesite":
-                samesite = extra
-            elif lowered == "max_age":
-                max_age = extra
-            else:
-                raise TypeError(f"set_cookie got an unknown attribute {key!r}")
-        if isinstance(value, bytes):
-            value = value.decode("latin-1")
-        header = format_set_cookie(
-            name,
-            value,
-            domain=domain,
-            expires=expires,
-            path=path,
-            expires_days=expires_days,
-            max_age=max_age,
-            httponly=httponly,
-            secure=secure,
-            samesite=samesite,
-        )
-        if self._new_cookies is None:
-            self._new_cookies = {}
-        self._new_cookies[name] = header
-
-    def clear_cookie(self, name: str, path: str = "/", domain: str | None = None, **kwargs: Any) -> None:
-        """Delete a cookie by sending it expired.
-
-        ``path`` and ``domain`` (and e.g. ``secure``/``samesite``) must match
-        the ones it was set with.
-        """
-        kwargs.pop("expires", None)
-        kwargs.pop("expires_days", None)
-        kwargs.pop("max_age", None)
-        self.set_cookie(
-            name, "", path=path, domain=domain, expires=0, max_age=0, **kwargs
-        )
-
-    def clear_all_cookies(self, path: str = "/", domain: str | None = None, **kwargs: Any) -> None:
-        """Delete every cookie the request sent (same ``path``/``domain`` caveat)."""
-        for name in list(self.request.cookies):
-            self.clear_cookie(name, path=path, domain=domain, **kwargs)
-
-    def require_setting(self, name: str, feature: str = "this feature") -> None:
-        """Raise `ConfigurationError` if the application setting ``name`` is missing."""
-        if not self.settings.get(name):
-            raise ConfigurationError(
-                f"you must define the '{name}' setting in your application to use {feature}"
-            )
-
-    def _cookie_secret(self) -> tuple[_signing.SecretType, int | None]:
-        self.require_setting("cookie_secret", "signed cookies")
-        secret = self.settings["cookie_secret"]
-        key_version = self.settings.get("key_version")
-        if isinstance(secret, dict) and key_version is None:
-            raise ConfigurationError(
-                "cookie_secret is a dict of key versions: add the 'key_version' "
-                "setting to choose the key that signs new cookies"
-            )
-        return secret, key_version
-
-    def create_signed_value(self, name: str, value: str | bytes, version: int | None = None) -> bytes:
-        """Sign ``value`` with the ``cookie_secret`` setting (see `create_signed_value`)."""
-        secret, key_version = self._cookie_secret()
-        return _signing.create_signed_value(
-            secret, name, value, version=version, key_version=key_version
-        )
-
-    def set_signed_cookie(
-        self,
-        name: str,
-        value: str | bytes,
-        expires_days: float | None = 30,
-        version: int | None = None,
-        **kwargs: Any,
-    ) -> None:
-        """Set a cookie signed (not encrypted) with ``cookie_secret``.
-
-        Read it back with `get_signed_cookie`; clients can read but not
-        forge it.
-
-        Raises:
-            ConfigurationError: the ``cookie_secret`` setting is missing.
-        """
-        self.set_cookie(
-            name,
-            self.create_signed_value(name, value, version=version),
-            expires_days=expires_days,
-            **kwargs,
-        )
-
-    set_secure_cookie = set_signed_cookie
-
-    def get_signed_cookie(
-        self,
-        name: str,
-        value: str | None = None,
-        max_age_days: float = 31,
-        min_version: int | None = None,
-    ) -> bytes | None:
-        """The verified value of a signed cookie, or ``None``.
-
-        Returns ``None`` when the cookie is missing, tampered with, signed for
-        another name or key, or older than ``max_age_days``.
-
-        Raises:
-            ConfigurationError: the ``cookie_secret`` setting is missing.
-        """
-        self.require_setting("cookie_secret", "signed cookies")
-        if value is None:
-            value = self.get_cookie(name)
-        return _signing.decode_signed_value(
-            self.settings["cookie_secret"],
-            name,
-            value,
-            max_age_days=max_age_days,
-            min_version=min_version,
-        )
-
-    get_secure_cookie = get_signed_cookie
-
-    def get_signed_cookie_key_version(self, name: str, value: str | None = None) -> int | None:
-        """The key version of a signed cookie (unverified), or ``None``."""
-        self.require_setting("cookie_secret", "signed cookies")
-        if value is None:
-            value = self.get_cookie(name)
-        return _signing.get_signature_key_version(value)
-
-    get_secure_cookie_key_version = get_signed_cookie_key_version
-
-    # ------------------------------------------------------------------
-    # Authentication and locale
-
-    @property
-    def current_user(self) -> Any:
-        """The authenticated user (from `get_current_user`, computed once).
-
-        It can be assigned, e.g. in an ``async def prepare`` that looks the
-        user up asynchronously.
-        """
-        try:
-            return self.__dict__["_current_user"]
-        except KeyError:
-            user = self.__dict__["_current_user"] = self.get_current_user()
-            return user
-
-    @current_user.setter
-    def current_user(self, value: Any) -> None:
-        self.__dict__["_current_user"] = value
-
-    def get_current_user(self) -> Any:
-        """Override to determine the current user (e.g. from a signed cookie)."""
-        return None
-
-    def get_login_url(self) -> str:
-        """The URL `authenticated` redirects to (``login_url`` setting).
-
-        Raises:
-            ConfigurationError: the ``login_url`` setting is missing.
-        """
-        self.require_setting("login_url", "@squall.web.authenticated")
-        return cast(str, self.settings["login_url"])
-
-    @property
-    def locale(self) -> _locale_mod.Locale:
-        """The user's locale: `get_user_locale`, else `get_browser_locale`."""
-        try:
-            return cast(_locale_mod.Locale, self.__dict__["_locale"])
-        except KeyError:
-            found: Any = self.get_user_locale()
-            if isinstance(found, str):
-                found = _locale_mod.get(found)
-            if not found:
-                found = self.get_browser_locale()
-            self.__dict__["_locale"] = found
-            return cast(_locale_mod.Locale, found)
-
-    @locale.setter
-    def locale(self, value: _locale_mod.Locale) -> None:
-        self.__dict__["_locale"] = value
-
-    def get_user_locale(self) -> _locale_mod.Locale | None:
-        """Override to pick the locale from e.g. user preferences.
-
-        Return ``None`` to fall back on the ``Accept-Language`` header; a
-        locale code string is also accepted.
-        """
-        return None
-
-    def get_browser_locale(self, default: str = "en_US") -> _locale_mod.Locale:
-        """The closest supported locale to the ``Accept-Language`` header."""
-        header = self.request.headers.get("Accept-Language")
-        if header:
-            codes = _locale_mod.parse_accept_language(header)
-            if codes:
-                return _locale_mod.get(*codes)
-        return _locale_mod.get(default)
-
-    # ------------------------------------------------------------------
-    # XSRF
-
-    @property
-    def xsrf_token(self) -> bytes:
-        """The XSRF token for this page, freshly masked (set the cookie if needed).
-
-        Each access to a new handler gives different bytes for the same secret,
-        so the token cannot be learned through response-compression side
-        channels (BREACH).
-        """
-        token = self.__dict__.get("_xsrf_token")
-        if token is None:
-            found = self._get_raw_xsrf_token()
-            version = self.settings.get("xsrf_cookie_version", 2)
-            token = _xsrf.encode_token(found[0], found[1], version=version)
-            self.__dict__["_xsrf_token"] = token
-            if not found[2]:
-                cookie_kwargs = dict(self.settings.get("xsrf_cookie_kwargs") or {})
-                if "expires_days" not in cookie_kwargs and "expires" not in cookie_kwargs:
-                    cookie_kwargs["expires_days"] = 30
-                self.set_cookie(self._xsrf_cookie_name(), token.decode("ascii"), **cookie_kwargs)
-        return cast(bytes, token)
-
-    def _xsrf_cookie_name(self) -> str:
-        return cast(str, self.settings.get("xsrf_cookie_name", "_xsrf"))
-
-    def _get_raw_xsrf_token(self) -> tuple[bytes, float, bool]:
-        """``(token, timestamp, from_cookie)``; a new token if the cookie is bad."""
-        raw = self.__dict__.get("_raw_xsrf_token")
-        if raw is None:
-            decoded = _xsrf.decode_token(self.get_cookie(self._xsrf_cookie_name()))
-            if decoded is None:
-                raw = (_xsrf.new_token(), time.time(), False)
-            else:
-                raw = (decoded[0], decoded[1], True)
-            self.__dict__["_raw_xsrf_token"] = raw
-        return cast("tuple[bytes, float, bool]", raw)
-
-    def check_xsrf_cookie(self) -> None:
-        """Refuse the request (403) unless its XSRF token matches the cookie.
-
-        The token is read from the ``_xsrf`` argument or the ``X-XSRFToken``
-        / ``X-CSRFToken`` header. With the ``xsrf_origin_check`` setting,
-        cross-site requests (by ``Sec-Fetch-Site`` or ``Origin``) are refused
-        too. Override to change the policy per handler.
-
-        Raises:
-            HTTPError: 403 when the check fails.
-        """
-        if self.settings.get("xsrf_origin_check"):
-            self._check_xsrf_origin()
-        headers = self.request.headers
-        token = (
-            self.get_argument("_xsrf", None)
-            or headers.get("X-Xsrftoken")
-            or headers.get("X-Csrftoken")
-        )
-        if not token:
-            raise HTTPError(403, "'_xsrf' argument missing from %s", self.request.method)
-        decoded = _xsrf.decode_token(token)
-        if decoded is None:
-            raise HTTPError(403, "'_xsrf' argument has an invalid format")
-        expected, _, from_cookie = self._get_raw_xsrf_token()
-        if not from_cookie:
-            raise HTTPError(403, "'_xsrf' cookie missing or malformed")
-        if not _xsrf.tokens_match(decoded[0], expected):
-            raise HTTPError(403, "XSRF cookie does not match the %s argument", self.request.method)
-
-    def _check_xsrf_origin(self) -> None:
-        headers = self.request.headers
-        site = headers.get("Sec-Fetch-Site")
-        if site is not None:
-            if site.lower() not in ("same-origin", "none"):
-                raise HTTPError(403, "cross-site request refused (Sec-Fetch-Site: %s)", site[:40])
-            return
-        origin = headers.get("Origin")
-        if origin is not None:
-            expected = f"{self.request.protocol}://{self.request.host}".lower()
-            if origin.lower() != expected:
-                raise HTTPError(403, "cross-origin request refused (Origin: %s)", origin[:100])
-
-    def xsrf_form_html(self) -> str:
-        """A hidden ``<input>`` carrying the XSRF token, for forms."""
-        return (
-            '<input type="hidden" name="_xsrf" value="'
-            + escape.xhtml_escape(self.xsrf_token)
-            + '"/>'
-        )
-
     def reverse_url(self, name: str, *args: Any) -> str:
         """Alias of `Application.reverse_url`."""
         return self.application.reverse_url(name, *args)
@@ -1246,16 +781,6 @@ class RequestHandler:
         return cast(_F, wrapper)
 
 
-class _ObjectDict(dict):  # type: ignore[type-arg]
-    """A dict whose keys are also attributes (``handler.ui.modules``)."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
 def _allowed_methods(cls: type[RequestHandler]) -> str:
     allowed = [
         m
@@ -1270,16 +795,3 @@ def _log_safe(text: str) -> str:
     if text.isprintable():
         return text
     return text.encode("unicode_escape").decode("ascii")
-
-
-_WEB_DIR = os.path.dirname(os.path.abspath(__file__))
-
-
-def _caller_directory() -> str:
-    """The directory of the first stack frame outside squall.web."""
-    frame = sys._getframe(1)
-    while frame.f_back is not None and os.path.dirname(
-        os.path.abspath(frame.f_code.co_filename)
-    ) == _WEB_DIR:
-        frame = frame.f_back
-    return os.path.dirname(os.path.abspath(frame.f_code.co_filename))
