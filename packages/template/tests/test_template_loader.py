@@ -164,6 +164,17 @@ def test_include_inside_control_structures_and_apply() -> None:
     assert load(templates, "page.txt").generate(f=str.upper) == b"iI"
 
 
+def test_including_a_template_that_extends_is_an_error() -> None:
+    templates = {
+        "base.txt": "B",
+        "child.txt": "{% extends 'base.txt' %}",
+        "page.txt": "\n{% include 'child.txt' %}",
+    }
+    with pytest.raises(ParseError, match="cannot include 'child.txt': it extends 'base.txt'") as info:
+        load(templates, "page.txt")
+    assert (info.value.filename, info.value.lineno) == ("page.txt", 2)
+
+
 def test_include_loop_is_detected() -> None:
     templates = {"a.txt": "{% include 'b.txt' %}", "b.txt": "x\n{% include 'a.txt' %}"}
     with pytest.raises(ParseError, match="includes or extends itself") as info:

@@ -129,6 +129,18 @@ class _Generator:
                 exc.filename, exc.lineno = parent.name, line
             raise
 
+    def load_include(self, node: Include, parent: Template) -> Template:
+        included = self.load(node.name, parent, node.line, "include")
+        if included.file.extends is not None:
+            raise ParseError(
+                f"cannot include {included.name!r}: it extends {included.file.extends[0]!r}, and "
+                "an included template is inlined without a parent; include a template "
+                "without {% extends %} instead",
+                parent.name,
+                node.line,
+            )
+        return included
+
     def collect_blocks(self, body: list[Node], owner: Template) -> None:
         for node in body:
             if isinstance(node, Block):
@@ -293,7 +305,7 @@ class _Generator:
         self.body(block.body, owner)
 
     def include(self, node: Include, template: Template) -> None:
-        included = self.load(node.name, template, node.line, "include")
+        included = self.load_include(node, template)
         outer_suffix = self.include_suffix
         self.include_suffix = f" (included from {template.name}, line {node.line}){outer_suffix}"
         self.body(included.file.body, included)
