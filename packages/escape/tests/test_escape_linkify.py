@@ -385,3 +385,36 @@ def test_the_text_reads_back_unchanged(
     for attrs, shown in zip(links.links, links.link_texts):
         assert set(attrs) == {"href"}
         assert attrs["href"] in (shown, "http://" + shown)
+
+
+class TestLinearTime:
+    """Inputs that a quadratic implementation would take minutes on.
+
+    These assert only the result; a regression shows up as the suite's
+    per-test timeout, not as a timing assertion.
+    """
+
+    def test_many_closing_brackets(self) -> None:
+        text = "http://x.com/a" + ")" * 200_000
+        assert linkify(text) == '<a href="http://x.com/a">http://x.com/a</a>' + ")" * 200_000
+
+    def test_many_trailing_dots(self) -> None:
+        text = "http://x.com/a" + "." * 200_000
+        assert linkify(text) == '<a href="http://x.com/a">http://x.com/a</a>' + "." * 200_000
+
+    def test_many_unpermitted_schemes(self) -> None:
+        text = "a:" * 100_000 + "b"
+        assert linkify(text) == text
+
+    def test_many_words_with_a_scheme_before_a_url(self) -> None:
+        text = "note:http://x.com " * 50_000
+        link = '<a href="http://x.com">http://x.com</a>'
+        assert linkify(text) == f"note:{link} " * 50_000
+
+    def test_long_run_of_unpermitted_schemes_is_one_word(self) -> None:
+        text = "note:" * 50_000 + "http://x.com"
+        assert linkify(text) == text
+
+    def test_many_dotted_labels(self) -> None:
+        text = "/" + "a." * 100_000
+        assert linkify(text) == text
