@@ -88,6 +88,8 @@ class Application(HTTPServerConnectionDelegate):
         self._log_function: Callable[[RequestHandler], None] | None = settings.get(
             "log_function"
         )
+        # Read once per request on the hot path; settings are fixed after start-up.
+        self._xsrf_cookies = bool(settings.get("xsrf_cookies"))
         default_class = settings.get("default_handler_class")
         self._default_handler: tuple[type[RequestHandler], dict[str, Any]] = (
             (default_class, dict(settings.get("default_handler_args") or {}))
@@ -152,7 +154,7 @@ class Application(HTTPServerConnectionDelegate):
     ) -> tuple[type[RequestHandler], dict[str, Any], list[bytes | None], dict[str, bytes | None]]:
         """Route ``request``: the handler class, its kwargs, and the path groups."""
         match: RouteMatch | None = self.router.find(
-            request.host_name, request.path, "X-Real-Ip" in request.headers
+            request.host_name, request.path, lambda: "X-Real-Ip" in request.headers
         )
         if match is None:
             cls, kwargs = self._default_handler
@@ -249,7 +251,7 @@ class _RequestDispatcher(HTTPMessageDelegate):
         self.request = HTTPServerRequest(
             connection=self.connection,
             server_connection=self.server_conn,
-            start_line=cast(RequestStartLine, start_line),
+            start_line=start_line,  # type: ignore[arg-type]
             headers=headers,
         )
         self._route()

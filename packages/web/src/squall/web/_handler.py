@@ -74,7 +74,8 @@ def _http_date_now() -> str:
     if _date_cache[0] != now:
         _date_cache[1] = http_date(now)
         _date_cache[0] = now
-    return cast(str, _date_cache[1])
+    text: str = _date_cache[1]
+    return text
 
 
 @functools.lru_cache(maxsize=512)
@@ -371,8 +372,19 @@ class RequestHandler(CookieMixin, RenderMixin):
                 and self.request.method in ("GET", "HEAD")
                 and "Etag" not in self._headers
             ):
-                self.set_etag_header()
-                if self.check_etag_header():
+                cls = type(self)
+                if cls.compute_etag is _BASE_COMPUTE_ETAG and cls.set_etag_header is _BASE_SET_ETAG:
+                    # The default ETag: a hex digest needs no header validation.
+                    digest = hashlib.sha1()
+                    for part in self._write_buffer:
+                        digest.update(part)
+                    self._headers["Etag"] = '"' + digest.hexdigest() + '"'
+                else:
+                    self.set_etag_header()
+                if (
+                    cls.check_etag_header is not _BASE_CHECK_ETAG
+                    or "If-None-Match" in self.request.headers
+                ) and self.check_etag_header():
                     self._write_buffer = []
                     self.set_status(304)
                     status = 304
@@ -684,8 +696,7 @@ class RequestHandler(CookieMixin, RenderMixin):
                     k: self.decode_argument(v, name=k) if v is not None else None
                     for k, v in kwargs.items()
                 }
-            settings = self.application.settings
-            if settings.get("xsrf_cookies"):
+            if self.application._xsrf_cookies:
                 if method in ("GET", "HEAD", "OPTIONS"):
                     if self._xsrf_cookie_name() not in self.request.cookies:
                         self.xsrf_token  # sets the cookie for every user
@@ -708,7 +719,7 @@ class RequestHandler(CookieMixin, RenderMixin):
             error = HTTPError(405)
             error._allow = _allowed_methods(type(self))  # type: ignore[attr-defined]
             raise error
-        return cast("Callable[..., Any]", func)
+        return func  # type: ignore[no-any-return]
 
     def _run_method(self) -> Awaitable[None] | None:
         result = self._method_function()(*self.path_args, **self.path_kwargs)
@@ -779,6 +790,11 @@ class RequestHandler(CookieMixin, RenderMixin):
                 return None
 
         return cast(_F, wrapper)
+
+
+_BASE_COMPUTE_ETAG = RequestHandler.compute_etag
+_BASE_SET_ETAG = RequestHandler.set_etag_header
+_BASE_CHECK_ETAG = RequestHandler.check_etag_header
 
 
 def _allowed_methods(cls: type[RequestHandler]) -> str:

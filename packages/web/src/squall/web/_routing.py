@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import re
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
@@ -309,7 +309,9 @@ class Router:
                     raise ValueError(f"two URL specs are named {spec.name!r}")
                 self.named[spec.name] = spec
 
-    def find(self, host_name: str, path: str, has_real_ip: bool) -> RouteMatch | None:
+    def find(
+        self, host_name: str, path: str, has_real_ip: Callable[[], bool]
+    ) -> RouteMatch | None:
         hosts = self.hosts
         if len(hosts) == 1 and hosts[0].host_pattern == ".*$":
             return hosts[0].find(path)
@@ -318,7 +320,7 @@ class Router:
                 found = rules.find(path)
                 if found is not None:
                     return found
-        if self.default_host is not None and not has_real_ip:
+        if self.default_host is not None and not has_real_ip():
             for rules in hosts:
                 if rules.host_regex.match(self.default_host):
                     found = rules.find(path)
