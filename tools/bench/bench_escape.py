@@ -2,8 +2,8 @@
 
 Run from the repository root:
 
-    .venv/bin/python packages/escape/bench/bench_escape.py
-    PYTHONPATH=packages/escape/src .venv-bench/bin/python packages/escape/bench/bench_escape.py
+    .venv/bin/python tools/bench/bench_escape.py
+    PYTHONPATH=packages/escape/src .venv-bench/bin/python tools/bench/bench_escape.py
 
 Part 1 times the implementation strategies considered for xhtml_escape and
 url_escape (the choice in the code cites this file). Part 2 times squall
