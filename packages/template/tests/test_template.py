@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import sys
 import traceback
 from typing import Any
 
@@ -390,6 +391,7 @@ def test_runtime_error_inside_apply_and_statement() -> None:
     assert info.value.__notes__ == ["in template a.txt, line 3"]
 
 
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="exception notes are printed from 3.11")
 def test_runtime_error_traceback_shows_generated_source() -> None:
     t = Template("\n{{ boom() }}", name="tb.txt")
 
