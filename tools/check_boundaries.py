@@ -878,6 +878,9 @@ def main(argv: list[str] | None = None) -> int:
         files = len({b.path for b in breaches})
         print(f"{len(breaches)} boundary breach{'es' if len(breaches) != 1 else ''} in {files} "
               f"file{'s' if files != 1 else ''} (see DESIGN.md section 3 and docs/development.md)")
+        if any(b.path.name == ".importlinter" for b in breaches):
+            print("if the graph and the pyproject files are right, regenerate the contracts: "
+                  "python3 tools/check_boundaries.py --print-contracts > .importlinter")
         return 1
     print(f"boundaries OK ({len(checker.packages)} packages, {checker.files} files)")
     return 0

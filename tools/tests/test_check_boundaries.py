@@ -477,3 +477,36 @@ def test_main_output_and_exit_status(repo: Path, capsys: pytest.CaptureFixture[s
 def test_main_on_a_directory_without_packages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert cb.main(["--root", str(tmp_path)]) == 2
     assert "--root" in capsys.readouterr().err
+
+
+# -- the expected graph is DESIGN.md section 3 -------------------------------------------
+
+DESIGN = [p for p in (REPO / "DESIGN.md", REPO.parent / "shared" / "DESIGN.md") if p.is_file()]
+
+
+def design_table(text: str) -> dict[str, tuple[set[str], set[str]]]:
+    """distribution -> (modules, direct sibling deps) from the section 3 table."""
+    import re
+
+    section = text.split("## 3.", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| squall")]
+    table: dict[str, tuple[set[str], set[str]]] = {}
+    for row in rows:
+        dist, modules, deps = (cell.strip() for cell in row.strip("|").split("|")[:3])
+        dist = dist.split(" ", 1)[0]  # "squall (meta)"
+        names = set(re.findall(r"`squall\.(\w+)`", modules))
+        deps = re.sub(r"\([^)]*\)", "", deps.split(";", 1)[0]).strip()
+        table[dist] = (names, set() if deps.startswith("nothing") else {f"squall-{d.strip()}" for d in deps.split(",")})
+    for dist, (names, deps) in table.items():
+        if deps == {"squall-all of the above"}:
+            table[dist] = (names, set(table) - {dist})
+    return table
+
+
+@pytest.mark.skipif(not DESIGN, reason="DESIGN.md is not beside the repository")
+def test_expected_graph_is_design_section_3() -> None:
+    table = design_table(DESIGN[0].read_text())
+    assert set(table) == set(cb.EXPECTED_GRAPH)
+    for dist, (modules, deps) in table.items():
+        assert set(cb.EXPECTED_GRAPH[dist]) == deps, dist
+        assert set(cb.EXPECTED_MODULES[dist]) == modules, dist
