@@ -484,17 +484,21 @@ class RequestHandler(CookieMixin, RenderMixin):
             self.finish()
 
     def _abort_connection(self) -> None:
-        self._finished = True
         connection = self.request.connection
         close = getattr(connection, "close", None)
         if close is not None:
+            # Cut the response short so the client sees it is incomplete.
+            self._finished = True
             close()
-        else:
-            stream = getattr(connection, "stream", None)
-            if stream is not None:
-                stream.close()
-        self.application.log_request(self)
-        self.on_finish()
+            self.application.log_request(self)
+            self.on_finish()
+            return
+        # Compatibility: without HTTPConnection.close() the best we can do is
+        # end the response (as Tornado does); never leave the client hanging.
+        try:
+            self.finish()
+        except Exception:
+            gen_log.error("failed to end a partial response", exc_info=True)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Write the body of an error page; override for custom pages.
@@ -766,8 +770,10 @@ class RequestHandler(CookieMixin, RenderMixin):
 
     def _on_connection_lost(self) -> None:
         """The client went away before the response was complete."""
-        if self._finished:
+        # The server may report it twice (close callback and delegate).
+        if self._finished or self.__dict__.get("_connection_lost"):
             return
+        self._connection_lost = True
         try:
             self.on_connection_close()
         except Exception:
