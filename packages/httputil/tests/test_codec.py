@@ -498,7 +498,7 @@ def served(*lines: str, line: str = "GET / HTTP/1.1") -> HTTP1Codec:
 def test_response_content_length() -> None:
     codec = served("Host: a")
     out = codec.send_head(
-        ResponseStartLine("HTTP/1.1", 200, "OK"),
+        ResponseStartLine("", 200, "OK"),
         HTTPHeaders({"Content-Length": "5", "X-A": "1"}),
         extra=[("Date", "now")],
     )
@@ -616,7 +616,7 @@ def test_output_misuse() -> None:
     with pytest.raises(HTTPOutputError):
         codec.send_head(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders())
     with pytest.raises(HTTPOutputError):
-        codec.send_head(ResponseStartLine("HTTP/2", 200, "OK"), HTTPHeaders())
+        codec.send_head(ResponseStartLine("HTTP/1.1", 99, "OK"), HTTPHeaders())
     with pytest.raises(HTTPOutputError):
         codec.send_head(ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders(), extra=[("Bad Name", "x")])
     codec.send_head(ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders({"Content-Length": "3"}))

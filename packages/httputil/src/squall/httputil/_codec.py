@@ -240,6 +240,11 @@ class HTTP1Codec:
         return bytes(self._buf)
 
     @property
+    def buffered_size(self) -> int:
+        """The number of received bytes not yet turned into events."""
+        return len(self._buf)
+
+    @property
     def paused(self) -> bool:
         """True when a message is complete and `start_next_cycle` is awaited."""
         return self._state == _DONE or self._state == _SWITCHED
@@ -753,9 +758,11 @@ class HTTP1Codec:
         if self.role == "server":
             if not isinstance(start_line, ResponseStartLine):
                 raise HTTPOutputError("a server sends a ResponseStartLine")
-            version, code, reason = start_line
-            if version not in SUPPORTED_VERSIONS or not 100 <= code <= 999:
-                raise HTTPOutputError(f"invalid status line: {version} {code}")
+            # The version is ignored: a server always answers as HTTP/1.1
+            # (RFC 9110 section 2.5), and callers may leave it empty.
+            _version, code, reason = start_line
+            if not 100 <= code <= 999:
+                raise HTTPOutputError(f"invalid status code: {code}")
             lines.append(f"HTTP/1.1 {code} {reason}\r\n")
             if 100 <= code < 200:
                 self._write_fields(lines, headers, extra)

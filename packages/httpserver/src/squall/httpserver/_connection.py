@@ -1,0 +1,603 @@
+"""One HTTP/1.1 server connection: an asyncio.Protocol driving an HTTP1Codec.
+
+How this works: the protocol feeds every byte it reads to the connection's
+`HTTP1Codec` and turns the codec's events into calls on the application's
+`HTTPMessageDelegate` (``headers_received``, ``data_received``, ``finish``).
+The application answers through a `_RequestConnection` (one per request),
+whose writes go through the codec's serializer straight to
+``transport.writelines``. Only one request is handled at a time: pipelined
+bytes wait in the codec's buffer (reading pauses when it grows past
+``max_buffer_size``) until the response to the current request is complete.
+
+Phases and their deadlines (checked once in a while by the server's sweeper,
+so the hot path only stores a number):
+
+- IDLE: between requests; ``idle_connection_timeout``.
+- HEAD: part of a request head has arrived; ``header_timeout``.
+- BODY: reading the body; ``body_timeout``.
+- APP: the application is producing the response; no deadline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from squall.httputil import (
+    NEED_DATA,
+    PAUSED,
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    HTTP1Codec,
+    HTTPConnection,
+    HTTPConnectionContext,
+    HTTPHeaders,
+    HTTPInputError,
+    HTTPMessageDelegate,
+    HTTPOutputError,
+    RequestHead,
+    RequestStartLine,
+    ResponseStartLine,
+    responses,
+)
+from squall.iostream import StreamClosedError
+
+from ._xheaders import apply_xheaders
+
+if TYPE_CHECKING:
+    from ._server import HTTPServer, _Params
+
+__all__: list[str] = []
+
+gen_log = logging.getLogger("squall.general")
+app_log = logging.getLogger("squall.application")
+access_log = logging.getLogger("squall.access")
+
+_IDLE = 0
+_HEAD = 1
+_BODY = 2
+_APP = 3
+_PHASE_NAMES = ("idle", "header", "body", "app")
+_INF = float("inf")
+_CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+def _error_response(code: int) -> bytes:
+    reason = responses.get(code, "Error")
+    body = f"{code} {reason}\n".encode()
+    return (
+        f"HTTP/1.1 {code} {reason}\r\n"
+        "Content-Type: text/plain; charset=utf-8\r\n"
+        f"Content-Length: {len(body)}\r\n"
+        "Connection: close\r\n\r\n"
+    ).encode("latin-1") + body
+
+
+class _RequestConnection(HTTPConnection):
+    """The `HTTPConnection` given to the application for one request.
+
+    It forwards to the protocol while its request is the current one; after
+    the response is finished further calls are mistakes and raise.
+    """
+
+    __slots__ = (
+        "_proto",
+        "context",
+        "started",
+        "finished",
+        "raw",
+        "close_callback",
+    )
+
+    def __init__(self, proto: HTTP1ServerProtocol, context: HTTPConnectionContext) -> None:
+        self._proto = proto
+        self.context = context
+        self.started = False
+        self.finished = False
+        self.raw = False
+        self.close_callback: Callable[[], None] | None = None
+
+    def write_headers(
+        self,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+        chunk: bytes | None = None,
+    ) -> asyncio.Future[None]:
+        """Write the response head (and optionally a first body chunk).
+
+        Raises:
+            HTTPOutputError: On invalid headers, or if called twice.
+        """
+        if self.started or self.finished:
+            raise HTTPOutputError("write_headers() called twice for one response")
+        return self._proto._write_head(self, start_line, headers, chunk)
+
+    def write(self, chunk: bytes) -> asyncio.Future[None]:
+        """Write a piece of the response body.
+
+        Before any `write_headers`, the bytes are sent as they are (the raw,
+        legacy style in which the callback writes the status line and
+        headers itself); the connection then closes after `finish`.
+        """
+        if self.finished:
+            raise HTTPOutputError("write() after finish()")
+        return self._proto._write_body(self, chunk)
+
+    def finish(self) -> None:
+        """Finish the response.
+
+        Raises:
+            HTTPOutputError: If fewer bytes than ``Content-Length`` were written.
+        """
+        if self.finished:
+            raise HTTPOutputError("finish() called twice")
+        self._proto._finish_response(self)
+
+    def set_close_callback(self, callback: Callable[[], None] | None) -> None:
+        """Run ``callback`` once if the connection closes before the response ends."""
+        self.close_callback = callback
+
+    def set_max_body_size(self, max_body_size: int) -> None:
+        """Set this request's ``max_body_size`` (call before the body is read)."""
+        if self._proto._request is self:
+            self._proto._codec.max_body_size = max_body_size
+            self._proto._max_body_size = max_body_size
+
+    def set_body_timeout(self, timeout: float) -> None:
+        """Set this request's ``body_timeout`` in seconds."""
+        proto = self._proto
+        if proto._request is self:
+            proto._body_timeout = timeout
+            if proto._phase == _BODY:
+                proto._deadline = proto._loop.time() + timeout
+
+
+class HTTP1ServerProtocol(asyncio.Protocol):
+    """Serves HTTP/1.1 on one client connection (created by `HTTPServer`)."""
+
+    def __init__(self, server: HTTPServer, params: _Params, protocol: str) -> None:
+        self._server = server
+        self._params = params
+        self._scheme = protocol
+        self._loop = asyncio.get_running_loop()
+        self._transport: asyncio.Transport | None = None
+        self._codec = HTTP1Codec(
+            "server",
+            max_header_size=params.max_header_size,
+            max_header_count=params.max_header_count,
+            max_body_size=params.max_body_size,
+        )
+        if params.no_keep_alive:
+            self._codec.keep_alive = False
+        self._context = HTTPConnectionContext()
+        self._request: _RequestConnection | None = None
+        self._delegate: HTTPMessageDelegate | None = None
+        self._blocked = False
+        self._in_process = False
+        self._request_done = False
+        self._continue_pending = False
+        self._pending: bytes | None = None
+        self._reading_paused = False
+        self._write_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._done_future: asyncio.Future[None] | None = None
+        self._closed = False
+        self._closing = False
+        self._phase = _HEAD
+        self._deadline = _INF
+        self._max_body_size = params.max_body_size
+        self._body_timeout = params.body_timeout
+
+    # -- asyncio.Protocol ------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)  # noqa: S101 (asyncio guarantees it)
+        self._transport = transport
+        address = transport.get_extra_info("peername")
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            remote_ip = address[0]
+        else:
+            remote_ip = "0.0.0.0"
+        self._context = HTTPConnectionContext(
+            remote_ip, self._scheme, address, self._params.trusted_downstream
+        )
+        self._deadline = self._loop.time() + self._params.header_timeout
+        self._server._connection_made(self)
+
+    def data_received(self, data: bytes) -> None:
+        codec = self._codec
+        codec.receive_data(data)
+        if self._phase == _IDLE:
+            self._phase = _HEAD
+            self._deadline = self._loop.time() + self._params.header_timeout
+        if self._blocked or (self._request is not None and self._request_done):
+            if codec.buffered_size > self._params.max_buffer_size and not self._reading_paused:
+                self._reading_paused = True
+                self._transport.pause_reading()  # type: ignore[union-attr]
+            return
+        self._process()
+
+    def eof_received(self) -> bool:
+        # Like Tornado, a client that shuts down its sending side is taken to
+        # have gone away: requests already complete in the buffer are still
+        # answered if that happens synchronously, then the connection closes
+        # and an application still working gets on_connection_close.
+        self._codec.receive_eof()
+        if not self._blocked and self._request is None:
+            self._process()
+        return False
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._closed = True
+        self._server._connection_lost(self)
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_exception(StreamClosedError(real_error=exc))
+                waiter.exception()  # nobody may be awaiting: mark it retrieved
+        self._drain_waiters.clear()
+        request = self._request
+        if request is not None and not request.finished:
+            callback = request.close_callback
+            request.close_callback = None
+            if callback is not None:
+                self._call_safely(callback)
+            delegate = self._delegate
+            if delegate is not None:
+                self._call_safely(delegate.on_connection_close)
+        self._request = None
+        self._delegate = None
+        on_close = getattr(self._server._delegate, "on_close", None)
+        if on_close is not None:
+            self._call_safely(on_close, self)
+
+    def pause_writing(self) -> None:
+        self._write_paused = True
+
+    def resume_writing(self) -> None:
+        self._write_paused = False
+        waiters, self._drain_waiters = self._drain_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- reading -----------------------------------------------------------
+
+    def _process(self) -> None:
+        """Turn buffered bytes into delegate calls until blocked or out of data."""
+        if self._in_process or self._closed:
+            return
+        self._in_process = True
+        codec = self._codec
+        try:
+            while not self._blocked and not self._closed:
+                if self._pending is not None:
+                    self._deliver(self._pending)
+                    continue
+                if self._continue_pending:
+                    self._continue_pending = False
+                    if self._request is not None and not self._request.started:
+                        self._transport.write(_CONTINUE)  # type: ignore[union-attr]
+                try:
+                    event = codec.next_event()
+                except HTTPInputError as e:
+                    self._bad_input(e)
+                    return
+                cls = event.__class__
+                if cls is Data:
+                    self._deliver(event.data)  # type: ignore[union-attr]
+                elif cls is RequestHead:
+                    self._on_head(event)  # type: ignore[arg-type]
+                elif cls is EndOfMessage:
+                    self._on_end()
+                elif event is NEED_DATA:
+                    if self._reading_paused:
+                        self._reading_paused = False
+                        self._transport.resume_reading()  # type: ignore[union-attr]
+                    return
+                elif event is PAUSED:
+                    return
+                elif cls is ConnectionClosed:
+                    self._close()
+                    return
+        finally:
+            self._in_process = False
+
+    def _on_head(self, head: RequestHead) -> None:
+        codec = self._codec
+        params = self._params
+        if codec.reading_body:
+            self._phase = _BODY
+            self._deadline = self._loop.time() + self._body_timeout
+        else:
+            self._phase = _APP
+            self._deadline = _INF
+        context = self._context
+        if params.xheaders:
+            context = apply_xheaders(context, head.headers)
+        request = _RequestConnection(self, context)
+        self._request = request
+        self._request_done = False
+        if self._closing:
+            codec.keep_alive = False
+        try:
+            delegate = self._server._delegate.start_request(self, request)
+            if params.decompress_request and "Content-Encoding" in head.headers:
+                from ._gzip import GzipDecompressingDelegate, is_gzip
+
+                if is_gzip(head.headers):
+                    delegate = GzipDecompressingDelegate(
+                        delegate, params.chunk_size, lambda: self._max_body_size
+                    )
+            self._delegate = delegate
+            result = delegate.headers_received(head.start_line, head.headers)
+        except Exception as e:
+            self._app_error(e)
+            return
+        self._continue_pending = head.expect_continue and codec.reading_body
+        if result is not None:
+            self._block(result)
+
+    def _deliver(self, data: bytes) -> None:
+        """Pass body data to the delegate in pieces of at most ``chunk_size``."""
+        self._pending = None
+        size = self._params.chunk_size
+        delegate = self._delegate
+        if delegate is None or self._request is None or self._request.finished:
+            return  # the response is done; the rest of the body is dropped
+        while data:
+            piece, data = (data[:size], data[size:]) if len(data) > size else (data, b"")
+            try:
+                result = delegate.data_received(piece)
+            except HTTPInputError as e:
+                self._bad_input(e)
+                return
+            except Exception as e:
+                self._app_error(e)
+                return
+            if result is not None:
+                if data:
+                    self._pending = data
+                self._block(result)
+                return
+
+    def _on_end(self) -> None:
+        self._request_done = True
+        self._phase = _APP
+        self._deadline = _INF
+        request = self._request
+        delegate = self._delegate
+        if request is None or delegate is None:
+            return
+        if not request.finished:
+            try:
+                delegate.finish()
+            except HTTPInputError as e:
+                self._bad_input(e)
+                return
+            except Exception as e:
+                self._app_error(e)
+                return
+        if request.finished and self._request is request:
+            self._next_cycle()
+
+    def _block(self, awaitable: Awaitable[None]) -> None:
+        self._blocked = True
+        if self._phase == _BODY:
+            self._deadline = _INF  # waiting for the application, not the client
+        future = asyncio.ensure_future(awaitable)
+        future.add_done_callback(self._unblock)
+
+    def _unblock(self, future: asyncio.Future[None]) -> None:
+        self._blocked = False
+        if self._closed:
+            return
+        if future.cancelled():
+            self._app_error(asyncio.CancelledError())
+            return
+        error = future.exception()
+        if error is not None:
+            if isinstance(error, HTTPInputError):
+                self._bad_input(error)
+            else:
+                self._app_error(error)
+            return
+        if self._phase == _BODY:
+            self._deadline = self._loop.time() + self._body_timeout
+        self._process()
+
+    # -- writing -----------------------------------------------------------
+
+    def _write_future(self) -> asyncio.Future[None]:
+        if self._closed:
+            future: asyncio.Future[None] = self._loop.create_future()
+            future.set_exception(StreamClosedError())
+            future.exception()
+            return future
+        if self._write_paused:
+            future = self._loop.create_future()
+            self._drain_waiters.append(future)
+            return future
+        done = self._done_future
+        if done is None:
+            done = self._done_future = self._loop.create_future()
+            done.set_result(None)
+        return done
+
+    def _write_head(
+        self,
+        request: _RequestConnection,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+        chunk: bytes | None,
+    ) -> asyncio.Future[None]:
+        if request is not self._request or self._closed:
+            return self._write_future()
+        codec = self._codec
+        if self._closing:
+            codec.keep_alive = False
+        extra = None if "Date" in headers else [("Date", self._server._date())]
+        parts = codec.send_head(start_line, headers, extra)
+        if isinstance(start_line, ResponseStartLine) and start_line.code < 200:
+            # Informational: the final head is still to come.
+            self._transport.write(parts[0])  # type: ignore[union-attr]
+            return self._write_future()
+        request.started = True
+        if chunk:
+            parts += codec.send_data(chunk)
+        self._transport.writelines(parts)  # type: ignore[union-attr]
+        return self._write_future()
+
+    def _write_body(self, request: _RequestConnection, chunk: bytes) -> asyncio.Future[None]:
+        if request is not self._request or self._closed:
+            return self._write_future()
+        transport = self._transport
+        assert transport is not None  # noqa: S101 (set in connection_made)
+        if not request.started:
+            # Legacy raw mode: the callback writes the whole response itself.
+            request.started = True
+            request.raw = True
+            self._codec.keep_alive = False
+        if request.raw:
+            if chunk:
+                transport.write(chunk)
+            return self._write_future()
+        parts = self._codec.send_data(chunk)
+        if parts:
+            transport.writelines(parts)
+        return self._write_future()
+
+    def _finish_response(self, request: _RequestConnection) -> None:
+        if request is not self._request or self._closed:
+            request.finished = True
+            return
+        transport = self._transport
+        assert transport is not None  # noqa: S101 (set in connection_made)
+        codec = self._codec
+        if request.raw:
+            request.finished = True
+            self._close()
+            return
+        if not request.started:
+            self._write_head(request, ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders({"Content-Length": "0"}), None)
+        request.finished = True
+        request.close_callback = None
+        try:
+            parts = codec.send_end()
+        except HTTPOutputError:
+            self._close()
+            raise
+        if parts:
+            transport.writelines(parts)
+        if self._request_done:
+            self._next_cycle()
+        else:
+            # Answered before the body was read: the rest of the body cannot
+            # be told apart from a next request, so close once the data is out.
+            self._close()
+
+    def _next_cycle(self) -> None:
+        codec = self._codec
+        self._request = None
+        self._delegate = None
+        transport = self._transport
+        assert transport is not None  # noqa: S101 (set in connection_made)
+        if not codec.keep_alive or self._closing:
+            self._close()
+            return
+        codec.start_next_cycle()
+        params = self._params
+        self._max_body_size = codec.max_body_size = params.max_body_size
+        self._body_timeout = params.body_timeout
+        if codec.buffered_size:
+            self._phase = _HEAD
+            self._deadline = self._loop.time() + params.header_timeout
+        else:
+            self._phase = _IDLE
+            self._deadline = self._loop.time() + params.idle_connection_timeout
+        if not self._in_process:
+            self._process()
+
+    # -- errors, timeouts, shutdown ----------------------------------------
+
+    def _bad_input(self, error: HTTPInputError) -> None:
+        gen_log.info(
+            "bad HTTP request from %s: %s (answered %d)",
+            self._context.remote_ip,
+            error,
+            error.status_code,
+        )
+        self._fail(error.status_code)
+
+    def _app_error(self, error: BaseException) -> None:
+        app_log.error(
+            "uncaught exception while serving a request from %s",
+            self._context.remote_ip,
+            exc_info=(type(error), error, error.__traceback__),
+        )
+        self._fail(500)
+
+    def _fail(self, status: int) -> None:
+        """Answer ``status`` if nothing was sent yet, then close the connection."""
+        self._codec.keep_alive = False
+        transport = self._transport
+        if transport is None or self._closed:
+            return
+        request = self._request
+        if request is None or not request.started:
+            transport.write(_error_response(status))
+        if request is not None:
+            request.finished = True
+        delegate = self._delegate
+        self._delegate = None
+        if delegate is not None and status != 500:
+            self._call_safely(delegate.on_connection_close)
+        self._close()
+
+    def _check_deadline(self, now: float) -> None:
+        if now < self._deadline or self._closed:
+            return
+        phase = self._phase
+        limit = (
+            self._params.idle_connection_timeout,
+            self._params.header_timeout,
+            self._body_timeout,
+            0.0,
+        )[phase]
+        gen_log.info(
+            "closing connection from %s: %s timeout (%gs)",
+            self._context.remote_ip,
+            _PHASE_NAMES[phase],
+            limit,
+        )
+        if phase == _IDLE:
+            self._close()
+        else:
+            self._fail(408)
+
+    def _start_close(self) -> None:
+        """Close now if idle; otherwise after the current response."""
+        self._closing = True
+        self._codec.keep_alive = False
+        if self._request is None and not self._codec.buffered_size and self._transport is not None:
+            self._close()
+
+    def _close(self) -> None:
+        """Close the transport (buffered output is still sent) and stop reading."""
+        if not self._closed:
+            self._closed = True
+            self._transport.close()  # type: ignore[union-attr]
+
+    def _abort(self) -> None:
+        if self._transport is not None:
+            self._transport.abort()
+
+    def _call_safely(self, callback: Callable[..., Any], *args: Any) -> None:
+        try:
+            callback(*args)
+        except Exception:
+            app_log.exception("exception in connection close callback")
