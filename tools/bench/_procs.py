@@ -156,6 +156,10 @@ def parse_wrk(text: str) -> WrkResult:
     )
 
 
+class EndpointMissing(RuntimeError):
+    """The server answered 404 for a benchmark endpoint."""
+
+
 def warm_up(port: int, path: str, count: int) -> None:
     """Send `count` requests on one keep-alive connection; check each is a 200."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
@@ -164,6 +168,8 @@ def warm_up(port: int, path: str, count: int) -> None:
             conn.request("GET", path)
             response = conn.getresponse()
             response.read()
+            if response.status == 404:
+                raise EndpointMissing(f"GET {path} answered 404 Not Found")
             if response.status != 200:
                 raise RuntimeError(f"GET {path} answered {response.status} {response.reason}")
     finally:

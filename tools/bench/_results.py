@@ -11,14 +11,19 @@ from __future__ import annotations
 
 import statistics
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
 import report
 
 
+_T0 = time.monotonic()
+
+
 def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    """Progress on stderr, stamped with seconds since the harness started."""
+    print(f"[{time.monotonic() - _T0:5.0f} s] {message}", file=sys.stderr, flush=True)
 
 
 @dataclass

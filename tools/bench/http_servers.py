@@ -109,7 +109,7 @@ def refresh_fixed_response() -> None:
 async def asyncio_proto(port: int, assets: Path) -> None:
     refresh_fixed_response()
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(FixedResponse, "127.0.0.1", port, backlog=4096)
+    server = await loop.create_server(FixedResponse, "127.0.0.1", port)
     async with server:
         await forever()
 
@@ -132,7 +132,6 @@ async def serve_uvicorn(app: Any, port: int, access_log: bool) -> None:
         # uvicorn drops idle keep-alive connections after 5 s by default,
         # which would empty the idle-connections benchmark.
         timeout_keep_alive=600,
-        backlog=4096,
     )
     await uvicorn.Server(config).serve()
 
@@ -202,7 +201,7 @@ async def aiohttp_raw(port: int, assets: Path) -> None:
 
     server = web.Server(handler, access_log=None)
     loop = asyncio.get_running_loop()
-    listener = await loop.create_server(server, "127.0.0.1", port, backlog=4096)
+    listener = await loop.create_server(server, "127.0.0.1", port)
     async with listener:
         await forever()
 
@@ -245,7 +244,7 @@ async def aiohttp_web(port: int, assets: Path) -> None:
     app.router.add_static("/static", str(assets))
     runner = web.AppRunner(app)
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", port, backlog=4096)
+    site = web.TCPSite(runner, "127.0.0.1", port)
     await site.start()
     await forever()
 
@@ -276,7 +275,7 @@ def raw_callback_server(lib: str) -> Starter:
             request.connection.finish()
 
         server = httpserver.HTTPServer(handle)
-        server.listen(port, address="127.0.0.1", backlog=4096)
+        server.listen(port, address="127.0.0.1")
         await forever()
 
     return start
@@ -306,7 +305,7 @@ def web_application(lib: str) -> Starter:
             static_path=str(assets),
             template_path=str(assets),
         )
-        app.listen(port, address="127.0.0.1", backlog=4096)
+        app.listen(port, address="127.0.0.1")
         await forever()
 
     return start

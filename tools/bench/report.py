@@ -61,8 +61,10 @@ def table(bench: dict[str, Any]) -> list[str]:
     if has_parser:
         head.append("HTTP parser")
     for m in metrics:
-        arrow = "lower is better" if m["better"] == "lower" else "higher is better"
-        head.append(f"{m['label']} ({m['unit']}, {arrow})")
+        if m["better"] in ("lower", "higher"):
+            head.append(f"{m['label']} ({m['unit']}, {m['better']} is better)")
+        else:
+            head.append(f"{m['label']} ({m['unit']})")
     ratio_metrics = [m for m in metrics if m["key"] != "util"]
     if has_ref:
         for m in ratio_metrics:
@@ -298,7 +300,8 @@ extension) do; Tornado and squall parse in pure Python.
 
 squall contenders are the Tornado contenders with `tornado` renamed to
 `squall`, line for line. A contender whose library is not installed, or a
-squall part not written yet, is listed as "not run" and does not fail the run.
+squall part not written yet (a failed import, or a 404 for a benchmark's
+endpoint), is listed as "not run" and does not fail the run.
 """
 
 
@@ -318,7 +321,8 @@ def write_docs(result: dict[str, Any], docs: Path) -> None:
         f"- **Date:** {meta['date']} ({meta['mode']} run, {meta['elapsed_s']} s)",
         f"- **Machine:** {m['cpus']} vCPU {m['cpu']}, {m['memory_gb']} GB RAM, Linux {m['kernel']}, "
         f"Python {m['python']}; load average {m['loadavg_at_start']:.2f} at start",
-        f"- **Settings:** {s['rounds']} rounds; wrk with {s['wrk_connections']} keep-alive connections, "
+        f"- **Settings:** {s['rounds']} rounds of the hello-world benchmarks, "
+        f"{s.get('minor_rounds', s['rounds'])} of the others; wrk with {s['wrk_connections']} keep-alive connections, "
         f"{s['duration']} s per measurement after a warm-up of {s['warmup']} requests; event loops "
         f"{', '.join(s['loops'])}; server on CPU 0, load generator on CPU 1 (`taskset`), 127.0.0.1 only",
         "- **Versions:** " + ", ".join(f"{k} {v}" for k, v in meta["versions"].items()),
@@ -327,9 +331,9 @@ def write_docs(result: dict[str, Any], docs: Path) -> None:
     if meta["mode"] == "quick":
         lines += [
             "!!! warning \"Smoke run\"",
-            "    These figures come from `make bench-quick`: two short rounds, no uvloop",
-            "    variants, smaller client, WebSocket and idle-connection counts. They show that",
-            "    every benchmark runs; use `make bench` for figures to quote.",
+            "    These figures come from `make bench-quick`: one or two short rounds, no",
+            "    uvloop variants, smaller client, WebSocket and idle-connection counts. They",
+            "    show that every benchmark runs; use `make bench` for figures to quote.",
             "",
         ]
     lines += [

@@ -50,7 +50,7 @@ def tornado_api_server(lib: str) -> Callable[[int], Awaitable[None]]:
                 self.write_message(message, binary=isinstance(message, bytes))
 
         app = web.Application([(r"/ws", Echo)])
-        app.listen(port, address="127.0.0.1", backlog=4096)
+        app.listen(port, address="127.0.0.1")
         await asyncio.Event().wait()
 
     return serve
@@ -64,7 +64,7 @@ async def websockets_server(port: int) -> None:
         async for message in connection:
             await connection.send(message)
 
-    async with serve(echo, "127.0.0.1", port, compression=None, backlog=4096):
+    async with serve(echo, "127.0.0.1", port, compression=None):
         await asyncio.Event().wait()
 
 

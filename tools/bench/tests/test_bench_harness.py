@@ -194,7 +194,7 @@ def synthetic_result() -> dict[str, Any]:
             "date": "2026-01-01 00:00 UTC",
             "mode": "quick",
             "elapsed_s": 1.0,
-            "settings": {"rounds": 3, "duration": 1, "warmup": 10, "loops": ["asyncio"], "wrk_connections": 50},
+            "settings": {"rounds": 3, "minor_rounds": 3, "duration": 1, "warmup": 10, "loops": ["asyncio"], "wrk_connections": 50},
             "machine": {"cpu": "Test CPU", "cpus": 2, "memory_gb": 1.0, "kernel": "6", "python": "3.11", "loadavg_at_start": 0.5},
             "versions": {"tornado": "6"},
         },
