@@ -32,6 +32,10 @@ from ._errors import StreamBufferFullError, StreamClosedError, UnsatisfiableRead
 
 _DEFAULT_MAX_BUFFER_SIZE = 100 * 1024 * 1024
 _DEFAULT_READ_CHUNK_SIZE = 64 * 1024
+# read_bytes up to this size receives into a fresh bytes object of that size
+# when the buffer is empty; larger reads go through the buffer, so a huge
+# num_bytes never turns into a huge allocation per system call.
+_DIRECT_READ_MAX = 1024 * 1024
 
 # Read kinds.
 _NONE = 0
@@ -108,6 +112,16 @@ class BaseIOStream:
             collections.deque()
         )
 
+        # True while a subclass needs a say in the I/O (connecting, TLS
+        # handshake); the hot paths skip the subclass hooks otherwise.
+        self._special_io = False
+        # A resolved future shared by writes that complete at once: a done
+        # future is immutable, so sharing it is safe and saves an allocation.
+        self._done_future: asyncio.Future[None] = self._loop.create_future()
+        self._done_future.set_result(None)
+        # A long-lived view of _rbuf; released before _rbuf is resized.
+        self._rview = memoryview(self._rbuf)
+
         self._closed = False
         self._close_callback: Any = None
         self._reader_on = False
@@ -115,6 +129,10 @@ class BaseIOStream:
         self._registered_fd = -1
 
     # -- for subclasses ---------------------------------------------------
+
+    #: Whether `_recv_fd` may serve read_bytes directly (TLS may hold
+    #: decrypted data the selector does not report, so it drains via the buffer).
+    _direct_reads = True
 
     def fileno(self) -> int:
         """Return the underlying file descriptor.
@@ -126,6 +144,10 @@ class BaseIOStream:
 
     def _read_into_fd(self, view: memoryview) -> int | None:
         """Read into ``view``: bytes read, 0 at end of file, None if it would block."""
+        raise NotImplementedError
+
+    def _recv_fd(self, size: int) -> bytes | None:
+        """Read up to ``size`` bytes: the data, b"" at end of file, None if it would block."""
         raise NotImplementedError
 
     def _write_from(self, view: memoryview) -> int:
@@ -266,8 +288,22 @@ class BaseIOStream:
             StreamClosedError: the stream closed before enough data arrived.
             StreamBufferFullError: ``num_bytes`` exceeds ``max_buffer_size``.
         """
-        if not isinstance(num_bytes, int) or isinstance(num_bytes, bool) or num_bytes < 0:
+        if type(num_bytes) is not int or num_bytes < 0:
             raise ValueError(f"read_bytes needs a non-negative int, got {num_bytes!r}")
+        start = self._rstart
+        if self._rend - start >= num_bytes and self._read_kind == _NONE:
+            # Fast path: the data is already here.
+            fut: asyncio.Future[bytes] = self._loop.create_future()
+            fut.set_result(self._rview[start : start + num_bytes].tobytes())
+            start += num_bytes
+            if start == self._rend:
+                self._rstart = self._rend = 0
+            else:
+                self._rstart = start
+            self._reading_started = True
+            if not self._reader_on and not self._closed:
+                self._update_io()
+            return fut
         fut = self._start_read(_BYTES)
         self._read_bytes = num_bytes
         self._read_partial = partial
@@ -359,7 +395,8 @@ class BaseIOStream:
         if self._closed:
             self._clear_read().cancel()
             raise StreamClosedError(real_error=self.error)
-        self._update_io()
+        if not self._reader_on:
+            self._update_io()
 
     def _find_read_size(self) -> int | None:
         """How many buffered bytes complete the pending read, or None if not yet."""
@@ -395,7 +432,7 @@ class BaseIOStream:
                 take = min(room, buffered)
                 self._read_into_view[
                     self._read_into_filled : self._read_into_filled + take
-                ] = memoryview(self._rbuf)[self._rstart : self._rstart + take]
+                ] = self._rview[self._rstart : self._rstart + take]
                 self._consume(take)
                 self._read_into_filled += take
                 room -= take
@@ -436,26 +473,37 @@ class BaseIOStream:
             result = self._read_into_filled
             self._read_into_filled = 0
         else:
-            with memoryview(self._rbuf) as view:
-                result = view[self._rstart : self._rstart + size].tobytes()
-            self._consume(size)
+            start = self._rstart
+            result = self._rview[start : start + size].tobytes()
+            start += size
+            if start == self._rend:
+                self._rstart = self._rend = 0
+            else:
+                self._rstart = start
         fut.set_result(result)
-        if not self._closed:
+        if not self._closed and (
+            not self._reader_on or self._rend - self._rstart >= self.read_chunk_size
+        ):
             self._update_io()
 
     # -- event handlers -----------------------------------------------------------
 
     def _on_readable(self) -> None:
-        if self._on_read_ready_special():
+        if self._special_io and self._on_read_ready_special():
             return
         if self._closed:
             return
+        kind = self._read_kind
+        if (
+            kind == _BYTES
+            and self._rstart == self._rend
+            and self._read_bytes <= _DIRECT_READ_MAX
+            and self._direct_reads
+        ):
+            self._read_bytes_direct()
+            return
         try:
-            if (
-                self._read_kind == _INTO
-                and self._rstart == self._rend
-                and self._read_into_view is not None
-            ):
+            if kind == _INTO and self._rstart == self._rend and self._read_into_view is not None:
                 n = self._read_into_fd(self._read_into_view[self._read_into_filled :])
                 if n:
                     self._read_into_filled += n
@@ -469,33 +517,69 @@ class BaseIOStream:
         if n == 0:
             self.close()
             return
+        if self._read_kind == _BYTES and self._rend - self._rstart >= self._read_bytes:
+            self._finish_read(self._read_bytes)
+            return
+        self._process_buffer()
+
+    def _read_bytes_direct(self) -> None:
+        # With nothing buffered, receive straight into a new bytes object of
+        # the size asked for: when it arrives whole (the usual case) it is the
+        # result itself, with no copy through the buffer.
+        want = self._read_bytes
+        try:
+            data = self._recv_fd(want)
+        except OSError as exc:
+            self.close(exc_info=exc)
+            return
+        if data is None:
+            return
+        if not data:
+            self.close()
+            return
+        if len(data) == want or self._read_partial:
+            fut = self._clear_read()
+            if not fut.cancelled():
+                fut.set_result(data)
+                return
+        size = len(data)
+        self._make_room(size)
+        self._rview[self._rend : self._rend + size] = data
+        self._rend += size
         self._process_buffer()
 
     def _read_to_buffer(self) -> int | None:
         buffered = self._rend - self._rstart
         want = self.read_chunk_size
-        if self._read_kind == _BYTES:
+        if self._read_kind == _BYTES and self._read_bytes - buffered > want:
             # Size one call to the whole pending read, so a large message
             # arrives in as few system calls as the kernel allows.
-            want = max(want, self._read_bytes - buffered)
-        want = min(want, self.max_buffer_size - buffered)
-        if want <= 0:
-            return None
-        if self._rstart == self._rend:
+            want = self._read_bytes - buffered
+        room = self.max_buffer_size - buffered
+        if want > room:
+            want = room
+            if want <= 0:
+                return None
+        if not buffered:
             self._rstart = self._rend = 0
         if len(self._rbuf) - self._rend < want:
-            if self._rstart:
-                del self._rbuf[: self._rstart]
-                self._rend -= self._rstart
-                self._rstart = 0
-            missing = self._rend + want - len(self._rbuf)
-            if missing > 0:
-                self._rbuf.extend(bytes(missing))
-        with memoryview(self._rbuf) as view:
-            n = self._read_into_fd(view[self._rend : self._rend + want])
+            self._make_room(want)
+        n = self._read_into_fd(self._rview[self._rend : self._rend + want])
         if n:
             self._rend += n
         return n
+
+    def _make_room(self, want: int) -> None:
+        """Resize _rbuf so ``want`` bytes fit after the unread data."""
+        self._rview.release()
+        if self._rstart:
+            del self._rbuf[: self._rstart]
+            self._rend -= self._rstart
+            self._rstart = 0
+        missing = self._rend + want - len(self._rbuf)
+        if missing > 0:
+            self._rbuf.extend(bytes(missing))
+        self._rview = memoryview(self._rbuf)
 
     def _process_buffer(self) -> None:
         if self._read_kind == _NONE:
@@ -513,7 +597,7 @@ class BaseIOStream:
             self._finish_read(size)
 
     def _on_writable(self) -> None:
-        if self._on_write_ready_special():
+        if self._special_io and self._on_write_ready_special():
             return
         if self._closed:
             return
@@ -567,11 +651,15 @@ class BaseIOStream:
             StreamBufferFullError: queueing it would exceed
                 ``max_write_buffer_size`` (nothing is queued).
         """
-        if isinstance(data, str):  # type: ignore[unreachable]
-            raise TypeError("IOStream.write() takes bytes, not str; encode it first")
         if self._closed:
             raise StreamClosedError(real_error=self.error)
-        view = _byte_view(data)
+        view: Any
+        if type(data) is bytes:
+            view = data
+        elif isinstance(data, str):  # type: ignore[unreachable]
+            raise TypeError("IOStream.write() takes bytes, not str; encode it first")
+        else:
+            view = _byte_view(data)
         size = len(view)
         pending = len(self._wbuf) - self._wpos
         if size:
@@ -586,7 +674,7 @@ class BaseIOStream:
                 )
             self._queued_total += size
             sent = 0
-            if not pending and self._io_ready():
+            if not pending and (not self._special_io or self._io_ready()):
                 try:
                     sent = self._write_from(view)
                 except OSError as exc:
@@ -594,13 +682,15 @@ class BaseIOStream:
                     return self._failed_write_future()
                 self._flushed_total += sent
             if sent < size:
-                self._wbuf += view[sent:]
+                self._wbuf += memoryview(view)[sent:] if sent else view
                 self._update_io()
-        fut: asyncio.Future[None] = self._loop.create_future()
+                fut: asyncio.Future[None] = self._loop.create_future()
+                self._write_waiters.append((self._queued_total, fut))
+                return fut
         if self._flushed_total >= self._queued_total:
-            fut.set_result(None)
-        else:
-            self._write_waiters.append((self._queued_total, fut))
+            return self._done_future
+        fut = self._loop.create_future()
+        self._write_waiters.append((self._queued_total, fut))
         return fut
 
     def _failed_write_future(self) -> asyncio.Future[None]:
@@ -615,7 +705,7 @@ class BaseIOStream:
         if self._closed:
             want_read = want_write = False
         else:
-            special = self._want_io()
+            special = self._want_io() if self._special_io else None
             if special is not None:
                 want_read, want_write = special
             else:

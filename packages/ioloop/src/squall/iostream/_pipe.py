@@ -42,6 +42,12 @@ class PipeIOStream(BaseIOStream):
         except (BlockingIOError, InterruptedError):
             return None
 
+    def _recv_fd(self, size: int) -> bytes | None:
+        try:
+            return os.read(self.fd, size)
+        except (BlockingIOError, InterruptedError):
+            return None
+
     def _write_from(self, view: memoryview) -> int:
         try:
             return os.write(self.fd, view)

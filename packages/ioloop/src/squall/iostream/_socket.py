@@ -66,6 +66,13 @@ class IOStream(BaseIOStream):
             return None
         return n
 
+    def _recv_fd(self, size: int) -> bytes | None:
+        try:
+            data: bytes = self.socket.recv(size)
+        except (BlockingIOError, InterruptedError):
+            return None
+        return data
+
     def _write_from(self, view: memoryview) -> int:
         try:
             n: int = self.socket.send(view)
@@ -79,6 +86,9 @@ class IOStream(BaseIOStream):
         if self.socket is not None:
             self.socket.close()
             self.socket = None
+
+    def _refresh_special_io(self) -> None:
+        self._special_io = self._connecting
 
     def _io_ready(self) -> bool:
         return not self._connecting
@@ -118,6 +128,7 @@ class IOStream(BaseIOStream):
         """
         self._check_closed()
         self._connecting = True
+        self._refresh_special_io()
         fut: asyncio.Future[Any] = self._loop.create_future()
         self._connect_future = fut
         self._server_hostname = server_hostname
@@ -127,6 +138,7 @@ class IOStream(BaseIOStream):
             pass
         except OSError as exc:
             self._connecting = False
+            self._refresh_special_io()
             self._connect_future = None
             self.close(exc_info=exc)
             fut.set_exception(StreamClosedError(real_error=exc))
@@ -137,6 +149,7 @@ class IOStream(BaseIOStream):
     def _finish_connect(self) -> None:
         err = self.socket.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
         self._connecting = False
+        self._refresh_special_io()
         fut = self._connect_future
         self._connect_future = None
         if err != 0:

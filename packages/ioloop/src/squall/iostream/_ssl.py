@@ -54,6 +54,8 @@ class SSLIOStream(IOStream):
         ValueError: a server-side stream without ``ssl_options``.
     """
 
+    _direct_reads = False
+
     def __init__(
         self,
         socket: socket.socket,
@@ -81,6 +83,7 @@ class SSLIOStream(IOStream):
         self._handshake_waiters: list[asyncio.Future[Any]] = []
         self._ssl_connect_future: asyncio.Future[Any] | None = None
         super().__init__(socket, **kwargs)
+        self._special_io = True
         self._server_hostname = server_hostname
         if isinstance(socket, ssl.SSLSocket):
             self._begin_handshake()
@@ -120,6 +123,7 @@ class SSLIOStream(IOStream):
             return
         self._handshaking = False
         self._handshake_done = True
+        self._refresh_special_io()
         waiters, self._handshake_waiters = self._handshake_waiters, []
         for fut in waiters:
             if not fut.done():
@@ -150,6 +154,9 @@ class SSLIOStream(IOStream):
         return fut
 
     # -- hooks into the base stream ---------------------------------------------
+
+    def _refresh_special_io(self) -> None:
+        self._special_io = self._connecting or not self._handshake_done
 
     def _io_ready(self) -> bool:
         return self._handshake_done and not self._connecting
@@ -208,7 +215,18 @@ class SSLIOStream(IOStream):
                 break
         return total or None
 
-    def _write_from(self, view: memoryview) -> int:
+    def _recv_fd(self, size: int) -> bytes | None:
+        try:
+            data: bytes = self.socket.recv(size)
+        except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+            return None
+        except (ssl.SSLZeroReturnError, ssl.SSLEOFError):
+            return b""
+        return data
+
+    def _write_from(self, view: Any) -> int:
+        # write() may pass bytes; slice a view of it, not copies.
+        view = memoryview(view)
         total = 0
         while total < len(view):
             try:
