@@ -103,3 +103,77 @@ def test_fork_processes_refuses_inside_running_loop() -> None:
 
     with pytest.raises(RuntimeError, match="before the event loop starts"):
         asyncio.run(main())
+
+
+# -- Subprocess ---------------------------------------------------------------------
+
+from squall.ioloop import IOLoop  # noqa: E402
+from squall.iostream import PipeIOStream  # noqa: E402
+from squall.process import Subprocess  # noqa: E402
+
+
+def test_subprocess_streams_and_exit(io_loop: IOLoop) -> None:
+    async def main() -> tuple[bytes, bytes, int]:
+        proc = Subprocess(
+            [sys.executable, "-c", "import sys; d = sys.stdin.read(); sys.stdout.write(d.upper()); sys.stderr.write('err')"],
+            stdin=Subprocess.STREAM,
+            stdout=Subprocess.STREAM,
+            stderr=Subprocess.STREAM,
+        )
+        assert isinstance(proc.stdin, PipeIOStream)
+        await proc.stdin.write(b"hello child")
+        proc.stdin.close()
+        out = await proc.stdout.read_until_close()
+        err = await proc.stderr.read_until_close()
+        code = await proc.wait_for_exit()
+        assert proc.returncode == 0
+        return out, err, code
+
+    assert io_loop.run_sync(main, timeout=30) == (b"HELLO CHILD", b"err", 0)
+
+
+def test_subprocess_nonzero_exit(io_loop: IOLoop) -> None:
+    async def main() -> int:
+        proc = Subprocess([sys.executable, "-c", "raise SystemExit(3)"])
+        assert proc.stdout is None  # not requested: Popen's own attribute
+        with pytest.raises(subprocess.CalledProcessError) as info:
+            await proc.wait_for_exit()
+        assert info.value.returncode == 3
+        return await proc.wait_for_exit(raise_error=False)
+
+    assert io_loop.run_sync(main, timeout=30) == 3
+
+
+def test_subprocess_exit_callback(io_loop: IOLoop) -> None:
+    codes: list[int] = []
+
+    async def main() -> None:
+        Subprocess.initialize()
+        proc = Subprocess([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"])
+        done = asyncio.Event()
+        proc.set_exit_callback(lambda code: (codes.append(code), done.set()))
+        await done.wait()
+        Subprocess.uninitialize()
+
+    import asyncio
+
+    io_loop.run_sync(main, timeout=30)
+    assert codes == [-9]
+
+
+def test_subprocess_missing_program_closes_pipes(io_loop: IOLoop) -> None:
+    before = len(os.listdir("/proc/self/fd")) if os.path.isdir("/proc/self/fd") else None
+    with pytest.raises(FileNotFoundError):
+        Subprocess(["/nonexistent/program"], stdout=Subprocess.STREAM, stdin=Subprocess.STREAM)
+    if before is not None:
+        assert len(os.listdir("/proc/self/fd")) == before
+
+
+def test_subprocess_exit_without_pidfd(io_loop: IOLoop, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "pidfd_open", raising=False)
+
+    async def main() -> int:
+        proc = Subprocess([sys.executable, "-c", "raise SystemExit(5)"])
+        return await proc.wait_for_exit(raise_error=False)
+
+    assert io_loop.run_sync(main, timeout=30) == 5

@@ -8,5 +8,6 @@ with non-blocking pipes.
 from ._fork import cpu_count as cpu_count
 from ._fork import fork_processes as fork_processes
 from ._fork import task_id as task_id
+from ._subprocess import Subprocess as Subprocess
 
-__all__ = ["cpu_count", "fork_processes", "task_id"]
+__all__ = ["Subprocess", "cpu_count", "fork_processes", "task_id"]
