@@ -467,6 +467,14 @@ class ImportCollector:
             else:
                 self.add(base, node, ctx)
             return
+        if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "pytest_plugins" for t in node.targets):
+            # pytest imports the plugins a conftest or test module names here.
+            values = node.value.elts if isinstance(node.value, (ast.List, ast.Tuple)) else [node.value]
+            for value in values:
+                plugin = _literal(value)
+                if plugin:
+                    self.add(plugin, value, ctx)
         if isinstance(node, ast.Call):
             name = _dynamic_import_name(node)
             if name:

@@ -127,8 +127,11 @@ def test_real_repository_passes_with_plain_python() -> None:
     assert result.stdout.startswith("boundaries OK (")
 
 
-def test_real_importlinter_matches_generated_contracts() -> None:
-    assert (REPO / ".importlinter").read_text() == cb.render_contracts(REPO)
+def test_real_importlinter_holds_the_generated_contracts() -> None:
+    # Hand-written extra contracts (ids not starting with "squall") may follow.
+    real = (REPO / ".importlinter").read_text().split("\n\n")
+    generated = cb.render_contracts(REPO).split("\n\n")
+    assert [block for block in generated if block.strip() not in {b.strip() for b in real}] == []
 
 
 # -- sibling imports --------------------------------------------------------------
@@ -175,6 +178,13 @@ def test_package_tests_are_checked_for_sibling_imports(repo: Path) -> None:
     found = breaches(repo)
     assert [(p, n) for p, n, _ in found] == [("packages/web/tests/test_web.py", 4)]
     assert "squall.testing" in found[0][2]
+
+
+def test_pytest_plugins_in_tests_count_as_imports(repo: Path) -> None:
+    write(repo, "packages/web/tests/conftest.py", 'import os\npytest_plugins = [\n    "pytester",\n    "squall.testing.pytest_plugin",\n]\n')
+    assert places(repo) == [("packages/web/tests/conftest.py", 4)]
+    write(repo, "packages/testing/tests/conftest.py", 'pytest_plugins = "squall.testing.pytest_plugin"\n')
+    assert places(repo) == [("packages/web/tests/conftest.py", 4)]
 
 
 def test_tests_may_use_relative_imports_and_any_third_party(repo: Path) -> None:
