@@ -303,9 +303,12 @@ def load_package(pyproject: Path, breaches: list[Breach]) -> Package | None:
     else:
         for entry in poetry["packages"]:
             include = entry.get("include", "") if isinstance(entry, dict) else ""
-            line = requirement_line(lines, include, includes_line - 1) if include else includes_line
-            parts = include.split("/") if isinstance(include, str) else []
-            if len(parts) != 2 or parts[0] != NAMESPACE or not parts[1].isidentifier() or entry.get("from") != "src":
+            include = include if isinstance(include, str) else ""
+            shown = include or (entry if isinstance(entry, str) else "")
+            line = requirement_line(lines, shown, includes_line - 1) if shown else includes_line
+            parts = include.split("/")
+            source = entry.get("from") if isinstance(entry, dict) else None
+            if len(parts) != 2 or parts[0] != NAMESPACE or not parts[1].isidentifier() or source != "src":
                 breaches.append(
                     Breach(pyproject, line,
                            f'[tool.poetry] packages entry {entry!r} must read {{ include = "squall/<module>", from = "src" }}')

@@ -520,3 +520,10 @@ def test_expected_graph_is_design_section_3() -> None:
     for dist, (modules, deps) in table.items():
         assert set(cb.EXPECTED_GRAPH[dist]) == deps, dist
         assert set(cb.EXPECTED_MODULES[dist]) == modules, dist
+
+
+def test_include_as_a_plain_string_is_reported(repo: Path) -> None:
+    pyproject = repo / "packages/wsgi/pyproject.toml"
+    replace(pyproject, '{ include = "squall/wsgi", from = "src" }', '"squall/wsgi"')
+    found = places(repo)
+    assert ("packages/wsgi/pyproject.toml", line_of(pyproject, '"squall/wsgi"')) in found
