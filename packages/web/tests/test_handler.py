@@ -471,3 +471,17 @@ def test_log_exception_escapes_control_characters(raw_request, caplog):
         raw_request(b"GET /raise?kind=x%0d%0a HTTP/1.1\r\nHost: x\r\n\r\n")
     for record in caplog.records:
         assert "\r" not in record.getMessage() and "\n" not in record.getMessage().splitlines()[0]
+
+
+def test_debug_settings_and_autoreload(monkeypatch):
+    import squall.autoreload
+
+    started = []
+    monkeypatch.setattr(squall.autoreload, "start", lambda: started.append(True), raising=False)
+    application = Application([], debug=True)
+    assert started == [True]
+    assert application.settings["serve_traceback"] is True
+    assert application.settings["compiled_template_cache"] is False
+    Application([], debug=True, autoreload=False)
+    assert started == [True]
+    assert Application([]).settings.get("serve_traceback") is None

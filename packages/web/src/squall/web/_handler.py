@@ -141,6 +141,16 @@ class RequestHandler(CookieMixin, RenderMixin):
 
     _stream_request_body = False
 
+    # Per-request state starts from these class-level defaults (immutable
+    # values only); an instance attribute is created when one changes. This
+    # keeps handler construction cheap.
+    _headers_written = False
+    _finished = False
+    _auto_finish = True
+    _new_cookies: dict[str, str] | None = None
+    _transforms: list[Any] | None = None
+    _multi_headers: dict[str, list[str]] | None = None
+
     def __init__(
         self, application: Application, request: HTTPServerRequest, **kwargs: Any
     ) -> None:
@@ -148,13 +158,9 @@ class RequestHandler(CookieMixin, RenderMixin):
         self.request = request
         self.path_args: list[Any] = []
         self.path_kwargs: dict[str, Any] = {}
-        self._headers_written = False
-        self._finished = False
-        self._auto_finish = True
-        self._new_cookies: dict[str, str] | None = None
-        self._transforms: list[Any] | None = None
         self.clear()
-        self.initialize(**kwargs)
+        if kwargs or type(self).initialize is not RequestHandler.initialize:
+            self.initialize(**kwargs)
 
     def initialize(self, **kwargs: Any) -> None:
         """Hook for subclass initialization; receives the URL spec's kwargs.
@@ -212,8 +218,9 @@ class RequestHandler(CookieMixin, RenderMixin):
             "Content-Type": _DEFAULT_CONTENT_TYPE,
             "Date": _http_date_now(),
         }
-        self._multi_headers: dict[str, list[str]] | None = None
-        self.set_default_headers()
+        self._multi_headers = None
+        if type(self).set_default_headers is not RequestHandler.set_default_headers:
+            self.set_default_headers()
         self._write_buffer: list[bytes] = []
         self._status_code = 200
         self._reason = "OK"
