@@ -1,0 +1,6 @@
+"""Entry point of ``python -m squall.autoreload``."""
+
+from ._main import main
+
+if __name__ == "__main__":
+    main()
