@@ -419,6 +419,7 @@ class ImportCollector:
         # The dotted package the file lives in, as parts; None for test files,
         # whose relative imports stay among the tests.
         self.package = package
+        self.scan_expressions = True
         self.found: list[ImportRef] = []
         self.bad_relative: list[int] = []
 
@@ -426,6 +427,8 @@ class ImportCollector:
         self.found.append(ImportRef(module, getattr(node, "lineno", 1), ctx.deferred, ctx.guarded, ctx.typing_only))
 
     def visit(self, node: ast.AST, ctx: _Context) -> None:
+        if not self.scan_expressions and isinstance(node, (ast.expr, ast.arguments)):
+            return  # only statements import, unless the file names a dynamic import
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
             for child in [*node.decorator_list, node.args, *([node.returns] if node.returns else [])]:
                 self.visit(child, ctx)
@@ -493,6 +496,7 @@ def collect_imports(path: Path, package: list[str] | None) -> tuple[list[ImportR
     except SyntaxError as exc:
         return [], [], exc
     collector = ImportCollector(package)
+    collector.scan_expressions = any(word in source for word in (b"import_module", b"__import__"))
     for statement in tree.body:
         collector.visit(statement, _Context())
     return collector.found, collector.bad_relative, None
@@ -697,7 +701,6 @@ class Checker:
         owners = self.owners()
         graph = self.declared_graph()
         by_name = self.by_name
-        installed = installed_import_names()
         stdlib = set(sys.stdlib_module_names) | {"__future__", "__main__"}
         for package in self.packages:
             allowed_dists = closure(graph, package.name)
@@ -736,11 +739,14 @@ class Checker:
                         continue
                     if host_group and top in HOST_PROVIDED[host_group]:
                         continue
-                    self.check_third_party(package, path, ref, top, installed)
+                    self.check_third_party(package, path, ref, top)
 
-    def check_third_party(self, package: Package, path: Path, ref: ImportRef, top: str,
-                          installed: Mapping[str, list[str]]) -> None:
-        candidates = [normalize(IMPORT_TO_DISTRIBUTION.get(top, top)), normalize(top), *installed.get(top, [])]
+    def check_third_party(self, package: Package, path: Path, ref: ImportRef, top: str) -> None:
+        candidates = [normalize(IMPORT_TO_DISTRIBUTION.get(top, top)), normalize(top)]
+        declared = {r.name for r in package.dependencies} | {r.name for rs in package.extras.values() for r in rs}
+        if not declared & set(candidates):
+            # Scanning the environment's metadata is slow: only when the table misses.
+            candidates += installed_import_names().get(top, [])
         required = {r.name for r in package.dependencies}
         if any(c in required for c in candidates):
             return  # a required third-party dependency is reported on its pyproject line
