@@ -471,10 +471,12 @@ def test_periodic_callback_skips_missed_slots_without_drift(io_loop: IOLoop) -> 
     io_loop.start()
     # Each run is scheduled on the ideal grid start + k * 10 ms, so no run can
     # happen before its slot, and the overrun skips slots instead of bursting.
-    slots = [(t - start_time[0]) / 0.010 for t in fire_times]
-    assert slots[0] >= 1 - 1e-3
-    assert slots[1] >= 4.5 - 1e-3  # the first run ended after 3.5 periods
-    assert slots[2] - slots[1] >= 1 - 1e-3
+    # A run may start late on a busy machine, never early, so the grid slot
+    # a run belongs to is the whole part of its time in periods.
+    slots = [int((t - start_time[0]) / 0.010 + 1e-3) for t in fire_times]
+    assert slots[0] >= 1
+    assert slots[1] >= 5  # the first run ended after 3.5 periods: slots 2-4 skipped
+    assert slots[2] > slots[1]
     grid = (pc._next_timeout - start_time[0]) / 0.010  # noqa: SLF001
     assert abs(grid - round(grid)) < 1e-6
 
