@@ -427,3 +427,44 @@ def test_start_multiple_processes_in_subprocess(tmp_path: Path) -> None:
     files = sorted(out.iterdir())
     assert [f.name for f in files] == ["0", "1"]
     assert len({f.read_text() for f in files}) == 1
+
+
+def test_spec_style_listen_then_instance_start(tmp_path: Path) -> None:
+    # The spec's shape: set the server up at module level, then
+    # IOLoop.instance().start() on the main thread, with no loop running yet.
+    script = tmp_path / "spec_style.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import socket, threading
+            import squall.ioloop
+            from squall.tcpserver import TCPServer
+
+            class Hello(TCPServer):
+                async def handle_stream(self, stream, address):
+                    await stream.write(b"hello\\n")
+                    stream.close()
+                    squall.ioloop.IOLoop.current().stop()
+
+            server = Hello()
+            server.listen(0, "127.0.0.1")
+            port = server.bound_ports()[0]
+
+            def client():
+                with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+                    print(s.recv(100).decode().strip())
+
+            threading.Thread(target=client).start()
+            squall.ioloop.IOLoop.instance().call_later(20, squall.ioloop.IOLoop.instance().stop)
+            squall.ioloop.IOLoop.instance().start()
+            """
+        )
+    )
+    result = subprocess.run(
+        [sys.executable, "-W", "error::DeprecationWarning", str(script)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "hello"
