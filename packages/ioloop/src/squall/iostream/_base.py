@@ -290,20 +290,34 @@ class BaseIOStream:
         """
         if type(num_bytes) is not int or num_bytes < 0:
             raise ValueError(f"read_bytes needs a non-negative int, got {num_bytes!r}")
-        start = self._rstart
-        if self._rend - start >= num_bytes and self._read_kind == _NONE:
-            # Fast path: the data is already here.
-            fut: asyncio.Future[bytes] = self._loop.create_future()
-            fut.set_result(self._rview[start : start + num_bytes].tobytes())
-            start += num_bytes
-            if start == self._rend:
-                self._rstart = self._rend = 0
-            else:
-                self._rstart = start
-            self._reading_started = True
-            if not self._reader_on and not self._closed:
-                self._update_io()
-            return fut
+        if self._read_kind == _NONE and not self._closed:
+            start = self._rstart
+            buffered = self._rend - start
+            if buffered >= num_bytes or (partial and buffered):
+                # Fast path: the data is already here.
+                size = num_bytes if buffered >= num_bytes else buffered
+                done: asyncio.Future[bytes] = self._loop.create_future()
+                done.set_result(self._rview[start : start + size].tobytes())
+                start += size
+                if start == self._rend:
+                    self._rstart = self._rend = 0
+                else:
+                    self._rstart = start
+                self._reading_started = True
+                if not self._reader_on:
+                    self._update_io()
+                return done
+            if buffered < self.max_buffer_size:
+                # Common path: wait for data; nothing buffered can help yet.
+                fut: asyncio.Future[bytes] = self._loop.create_future()
+                self._read_kind = _BYTES
+                self._read_future = fut
+                self._read_bytes = num_bytes
+                self._read_partial = partial
+                self._reading_started = True
+                if not self._reader_on:
+                    self._update_io()
+                return fut
         fut = self._start_read(_BYTES)
         self._read_bytes = num_bytes
         self._read_partial = partial
