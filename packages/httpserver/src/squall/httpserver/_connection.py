@@ -187,6 +187,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._done_future: asyncio.Future[None] | None = None
         self._closed = False
         self._closing = False
+        self._eof = False
         self._phase = _HEAD
         self._deadline = _INF
         self._max_body_size = params.max_body_size
@@ -214,7 +215,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         codec.receive_data(data)
         if self._phase == _IDLE:
             self._phase = _HEAD
-            self._deadline = self._loop.time() + self._params.header_timeout
+            self._deadline = self._server._now + self._params.header_timeout
         if self._blocked or (self._request is not None and self._request_done):
             if codec.buffered_size > self._params.max_buffer_size and not self._reading_paused:
                 self._reading_paused = True
@@ -223,6 +224,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._process()
 
     def eof_received(self) -> bool:
+        self._eof = True
         # Like Tornado, a client that shuts down its sending side is taken to
         # have gone away: requests already complete in the buffer are still
         # answered if that happens synchronously, then the connection closes
@@ -292,6 +294,15 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                     self._deliver(event.data)  # type: ignore[union-attr]
                 elif cls is RequestHead:
                     self._on_head(event)  # type: ignore[arg-type]
+                    if not self._blocked and codec.take_end():
+                        self._on_end()
+                        if (
+                            self._request is None
+                            and not codec.buffered_size
+                            and not self._reading_paused
+                            and not self._eof
+                        ):
+                            return  # answered and nothing more buffered
                 elif cls is EndOfMessage:
                     self._on_end()
                 elif event is NEED_DATA:
@@ -450,6 +461,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if chunk:
             parts += codec.send_data(chunk)
         self._transport.writelines(parts)  # type: ignore[union-attr]
+        done = self._done_future
+        if done is not None and not self._write_paused:
+            return done
         return self._write_future()
 
     def _write_body(self, request: _RequestConnection, chunk: bytes) -> asyncio.Future[None]:
@@ -494,7 +508,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if parts:
             transport.writelines(parts)
         if self._request_done:
-            self._next_cycle()
+            if self._request is request:
+                self._next_cycle()
         else:
             # Answered before the body was read: the rest of the body cannot
             # be told apart from a next request, so close once the data is out.
@@ -513,12 +528,15 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         params = self._params
         self._max_body_size = codec.max_body_size = params.max_body_size
         self._body_timeout = params.body_timeout
+        # The server's coarse clock (updated by its sweeper) saves a
+        # loop.time() call per request; deadlines are checked by the
+        # sweeper at the same granularity anyway.
         if codec.buffered_size:
             self._phase = _HEAD
-            self._deadline = self._loop.time() + params.header_timeout
+            self._deadline = self._server._now + params.header_timeout
         else:
             self._phase = _IDLE
-            self._deadline = self._loop.time() + params.idle_connection_timeout
+            self._deadline = self._server._now + params.idle_connection_timeout
         if not self._in_process:
             self._process()
 

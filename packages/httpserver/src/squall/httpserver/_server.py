@@ -225,6 +225,8 @@ class HTTPServer:
         self._date_second = -1
         self._date_value = ""
         self._closed_waiter: asyncio.Future[None] | None = None
+        # A coarse clock for connection deadlines, refreshed by the sweeper.
+        self._now = 0.0
         self._stopped = False
 
     # -- listening -----------------------------------------------------------
@@ -357,6 +359,8 @@ class HTTPServer:
 
     def _connection_made(self, conn: HTTP1ServerProtocol) -> None:
         self._connections.add(conn)
+        if self._sweeper is None:
+            self._now = conn._loop.time()
         if self._stopped and self._closed_waiter is not None:
             conn._start_close()
         if self._sweeper is None:
@@ -380,7 +384,7 @@ class HTTPServer:
 
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         """Enforce the connections' deadlines (runs every second or so)."""
-        now = loop.time()
+        self._now = now = loop.time()
         for conn in list(self._connections):
             conn._check_deadline(now)
         if self._connections:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Iterator, Mapping, MutableMapping
 from typing import Any
@@ -18,14 +17,25 @@ _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BAD_VALUE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 
 
-@functools.lru_cache(maxsize=1024)
+# Names seen recently -> their normalised form. A plain dict lookup is the
+# cheapest thing on the per-header hot path; the size bound keeps hostile
+# input from growing it without limit.
+_NORMALIZED: dict[str, str] = {}
+_NORMALIZED_MAX = 2048
+
+
 def _normalize_name(name: str) -> str:
     """Return ``name`` in Http-Header-Case (``content-type`` -> ``Content-Type``).
 
     Only ``-`` separates words: ``_`` is kept, so ``Transfer_Encoding`` stays
     a different field from ``Transfer-Encoding``.
     """
-    return "-".join(word.capitalize() for word in name.split("-"))
+    norm = _NORMALIZED.get(name)
+    if norm is None:
+        norm = "-".join(word.capitalize() for word in name.split("-"))
+        if len(_NORMALIZED) < _NORMALIZED_MAX:
+            _NORMALIZED[name] = norm
+    return norm
 
 
 class HTTPHeaders(MutableMapping[str, str]):
@@ -55,12 +65,22 @@ class HTTPHeaders(MutableMapping[str, str]):
     __slots__ = ("_dict",)
 
     def __init__(self, *args: Any, **kwargs: str) -> None:
-        self._dict: dict[str, list[str]] = {}
-        if len(args) == 1 and not kwargs and isinstance(args[0], HTTPHeaders):
-            for name, values in args[0]._dict.items():
-                self._dict[name] = list(values)
-        else:
-            self.update(*args, **kwargs)
+        d: dict[str, list[str]] = {}
+        self._dict = d
+        if not args and not kwargs:
+            return
+        if len(args) == 1 and not kwargs:
+            arg = args[0]
+            if isinstance(arg, HTTPHeaders):
+                for name, values in arg._dict.items():
+                    d[name] = list(values)
+                return
+            if type(arg) is dict:
+                cache = _NORMALIZED
+                for name, value in arg.items():
+                    d[cache.get(name) or _normalize_name(name)] = [value]
+                return
+        self.update(*args, **kwargs)
 
     # -- multi-valued interface -------------------------------------------
 
@@ -158,7 +178,9 @@ class HTTPHeaders(MutableMapping[str, str]):
         del self._dict[_normalize_name(name)]
 
     def __contains__(self, name: object) -> bool:
-        return isinstance(name, str) and _normalize_name(name) in self._dict
+        if type(name) is not str:
+            return isinstance(name, str) and _normalize_name(name) in self._dict
+        return (_NORMALIZED.get(name) or _normalize_name(name)) in self._dict
 
     def __len__(self) -> int:
         return len(self._dict)
