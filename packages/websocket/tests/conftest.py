@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import os
+import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -25,6 +27,10 @@ from squall.httputil import (
     ResponseStartLine,
     parse_request_start_line,
 )
+
+# Tests import the raw-frame helpers in wsraw.py (importlib mode does not
+# put this directory on sys.path by itself).
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 
 class _MiniConnection:

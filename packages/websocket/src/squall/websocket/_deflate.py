@@ -344,8 +344,9 @@ class PerMessageDeflate:
             )
         if inflater.eof:
             # The peer closed its deflate stream (BFINAL); start a new one
-            # for the next message. Only our own appended tail may follow.
-            if inflater.unused_data not in (b"", _TAIL):
+            # for the next message. Only our appended tail may follow, after
+            # at most the empty block header of RFC 7692 section 7.2.3.4.
+            if inflater.unused_data not in (b"", _TAIL, b"\x00" + _TAIL):
                 raise WebSocketProtocolError(1007, "data after the end of a deflate stream")
             self._inflater = None
         return out
