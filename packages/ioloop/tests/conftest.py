@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import trustme
@@ -40,8 +39,3 @@ def tls_files(tls_ca: trustme.CA, tmp_path_factory: pytest.TempPathFactory) -> d
     cert.private_key_pem.write_to_path(str(keyfile))
     tls_ca.cert_pem.write_to_path(str(cafile))
     return {"certfile": str(certfile), "keyfile": str(keyfile), "ca_certs": str(cafile)}
-
-
-@pytest.fixture
-def unused_path(tmp_path: Path) -> Path:
-    return tmp_path / "unused"

@@ -151,7 +151,12 @@ def test_subprocess_exit_callback(io_loop: IOLoop) -> None:
         Subprocess.initialize()
         proc = Subprocess([sys.executable, "-c", "import os; os.kill(os.getpid(), 9)"])
         done = asyncio.Event()
-        proc.set_exit_callback(lambda code: (codes.append(code), done.set()))
+
+        def on_exit(code: int) -> None:
+            codes.append(code)
+            done.set()
+
+        proc.set_exit_callback(on_exit)
         await done.wait()
         Subprocess.uninitialize()
 
