@@ -100,12 +100,16 @@ def configure_access_logging() -> None:
     access log is off by default would look faster than one that logs. Every
     record at INFO is formatted here and written to the null device.
     """
+    formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
     handler = logging.StreamHandler(open(os.devnull, "w"))  # noqa: SIM115
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
-    )
+    handler.setFormatter(formatter)
+    # Warnings and errors (a handler's traceback, say) also go to stderr,
+    # which the harness keeps and quotes when a contender fails.
+    errors = logging.StreamHandler(sys.stderr)
+    errors.setLevel(logging.WARNING)
+    errors.setFormatter(formatter)
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [handler, errors]
     root.setLevel(logging.INFO)
 
 

@@ -92,6 +92,20 @@ class Server:
                 time.sleep(0.05)
         raise RuntimeError(f"did not listen on port {self.port} within {timeout:.0f} s")
 
+    def explain(self, problem: object) -> str:
+        """`problem`, followed by the last line the server wrote to stderr."""
+        try:
+            lines = [line for line in self.stderr_text().splitlines() if line.strip()]
+        except ValueError:  # stderr already closed
+            lines = []
+        if not lines:
+            return str(problem)
+        last = lines[-1].strip()
+        frames = [line.strip() for line in lines if line.strip().startswith('File "')]
+        if frames:  # a traceback: say where it was raised, too
+            last = f"{frames[-1]}: {last}"
+        return f"{problem} (server's last words: {last})"
+
     def alive(self) -> bool:
         return self.proc.poll() is None
 

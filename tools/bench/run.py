@@ -100,7 +100,7 @@ def settings_for(args: argparse.Namespace) -> Settings:
         base = Settings(
             quick=False,
             rounds=5,
-            minor_rounds=5,
+            minor_rounds=3,
             duration=2,
             warmup=1000,
             loops=("asyncio", "uvloop"),
@@ -239,7 +239,8 @@ def run_http(run: Run, settings: Settings, only: set[str], assets: Path) -> None
                     else:
                         run.fail(row, f"{bench_id} {row.contender} [{row.variant}] warm-up", str(exc))
                 except (OSError, RuntimeError, http.client.HTTPException) as exc:
-                    run.fail(row, f"{bench_id} {row.contender} [{row.variant}] warm-up", str(exc))
+                    server = servers[(row.contender, row.variant)]
+                    run.fail(row, f"{bench_id} {row.contender} [{row.variant}] warm-up", server.explain(exc))
             for round_index in range(rounds):
                 # Rotate the order each round so no contender always follows
                 # the same neighbour.
@@ -271,13 +272,13 @@ def measure_http(
         result = run_wrk(server.port, path, settings.duration)
         cpu1, wall1 = server.cpu(), time.perf_counter()
     except (RuntimeError, subprocess.TimeoutExpired, OSError) as exc:
-        run.fail(row, where, str(exc))
+        run.fail(row, where, server.explain(exc))
         return
     if result.requests == 0:
         run.fail(row, where, "no request completed")
         return
     if result.non_2xx:
-        run.fail(row, where, f"{result.non_2xx} responses were not 2xx/3xx")
+        run.fail(row, where, server.explain(f"{result.non_2xx} responses were not 2xx/3xx"))
         return
     if result.socket_errors > max(1, result.requests // 100):
         run.fail(row, where, f"{result.socket_errors} socket errors in {result.requests} requests")
@@ -406,7 +407,7 @@ def run_ws(run: Run, settings: Settings) -> None:
                     cpu1 = server.cpu()
                     child.go()
                 except (RuntimeError, ValueError, OSError) as exc:
-                    run.fail(row, where, str(exc))
+                    run.fail(row, where, server.explain(exc))
                     child.proc.kill()
                     continue
                 finally:
@@ -477,7 +478,7 @@ def measure_idle(run: Run, row: Row, server: Server, n: int) -> None:
         child.go()
         row.add(0, "kib", (rss1 - rss0) / n / 1024)
     except (RuntimeError, ValueError, OSError) as exc:
-        run.fail(row, where, str(exc))
+        run.fail(row, where, server.explain(exc))
         child.proc.kill()
     finally:
         child.finish()
