@@ -137,3 +137,9 @@ def test_delegate_defaults() -> None:
     ctx = HTTPConnectionContext()
     assert str(ctx) == "unix-socket"
     assert str(HTTPConnectionContext("1.2.3.4")) == "1.2.3.4"
+
+
+def test_query_arguments_from_hand_built_unicode_uri() -> None:
+    req = HTTPServerRequest("GET", "/?q=caf\u00e9&x=\u65e5")
+    assert req.query_arguments["x"] == ["\u65e5".encode()]
+    assert HTTPServerRequest("GET", "/?q=%C3%A9").query_arguments == {"q": ["é".encode()]}

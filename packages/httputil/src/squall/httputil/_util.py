@@ -10,7 +10,9 @@ import re
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, parse_qsl, urlencode, urlparse, urlunparse
+from urllib.parse import parse_qsl, urlencode, urlparse, urlunparse
+
+from squall.escape import parse_qs_bytes
 
 __all__ = [
     "format_timestamp",
@@ -137,13 +139,14 @@ def _parse_qs_bytes(qs: str | bytes) -> dict[str, list[bytes]]:
     """Parse a query string into ``{name: [raw bytes values]}``, keeping blanks.
 
     Values are returned as bytes (their encoding is the application's
-    business); names are decoded as UTF-8 with replacement.
+    business); names as ``squall.escape.parse_qs_bytes`` gives them.
     """
-    if isinstance(qs, bytes):
-        qs = qs.decode("latin-1")
-    result = parse_qs(qs, keep_blank_values=True, encoding="latin-1", errors="strict")
-    out: dict[str, list[bytes]] = {}
-    for name, values in result.items():
-        key = name.encode("latin-1").decode("utf-8", "replace")
-        out.setdefault(key, []).extend(v.encode("latin-1") for v in values)
-    return out
+    if isinstance(qs, str):
+        # A str from the network is Latin-1 already; one built by hand may
+        # hold any text, which is sent as UTF-8.
+        try:
+            raw = qs.encode("latin-1")
+        except UnicodeEncodeError:
+            raw = qs.encode("utf-8")
+        return parse_qs_bytes(raw, keep_blank_values=True)
+    return parse_qs_bytes(qs, keep_blank_values=True)
