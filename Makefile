@@ -56,5 +56,14 @@ build: setup
 isolation: setup
 	$(BIN)/python tools/isolation.py
 
+# Benchmarks run in their own venv (.venv-bench) with the peers; see tools/bench/README.md.
+bench:
+	bash tools/bench/setup.sh
+	.venv-bench/bin/python tools/bench/run.py
+
+bench-quick:
+	bash tools/bench/setup.sh
+	.venv-bench/bin/python tools/bench/run.py --quick
+
 clean:
 	rm -rf dist site .stamps .mypy_cache .pytest_cache
