@@ -63,11 +63,8 @@ class HTTPError(Exception):
         status_code: int = 500,
         log_message: str | None = None,
         *args: Any,
-        **kwargs: Any,
+        reason: str | None = None,
     ) -> None:
-        reason = kwargs.pop("reason", None)
-        if kwargs:
-            raise TypeError(f"HTTPError got unexpected keyword arguments: {sorted(kwargs)}")
         self.status_code = status_code
         self.log_message = log_message
         self.args = args
