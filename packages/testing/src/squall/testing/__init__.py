@@ -1,1 +1,30 @@
-"""squall.testing: test helpers and a pytest plugin for squall applications."""
+"""squall.testing: test helpers and a pytest plugin for squall applications.
+
+For unittest: `AsyncTestCase` (a fresh event loop per test, `gen_test` for
+``async def`` tests, `AsyncTestCase.stop`/`AsyncTestCase.wait` for callback
+tests) and `AsyncHTTPTestCase` / `AsyncHTTPSTestCase` (an application served
+on a free port, with a synchronous ``fetch``). For any test: `ExpectLog`,
+`bind_unused_port`, `get_async_test_timeout`. The pytest plugin
+(``squall.testing.pytest_plugin``) is active as soon as this package is
+installed; it gives the same on fixtures.
+"""
+
+from ._asynctest import AsyncTestCase as AsyncTestCase
+from ._asynctest import gen_test as gen_test
+from ._errors import LeakWarning as LeakWarning
+from ._log import ExpectLog as ExpectLog
+from ._main import main as main
+from ._ports import bind_unused_port as bind_unused_port
+from ._timeout import DEFAULT_ASYNC_TEST_TIMEOUT as DEFAULT_ASYNC_TEST_TIMEOUT
+from ._timeout import get_async_test_timeout as get_async_test_timeout
+
+__all__ = [
+    "DEFAULT_ASYNC_TEST_TIMEOUT",
+    "AsyncTestCase",
+    "ExpectLog",
+    "LeakWarning",
+    "bind_unused_port",
+    "gen_test",
+    "get_async_test_timeout",
+    "main",
+]

@@ -1,1 +1,289 @@
-"""The squall pytest plugin (registered through the ``pytest11`` entry point)."""
+"""The squall pytest plugin, active once squall-testing is installed.
+
+It is registered through the ``pytest11`` entry point, so there is nothing to
+configure. It provides:
+
+* ``async def`` tests run on the test's `IOLoop` (the ``io_loop`` fixture),
+  with a timeout (the ``squall_timeout(seconds)`` marker, else
+  `squall.testing.get_async_test_timeout`). Tests that another async plugin
+  handles (marked ``asyncio``, ``anyio`` or ``trio``, or using
+  ``anyio_backend``) are left to it.
+* fixtures: ``io_loop``, ``unused_port``, and, for an ``app`` fixture that
+  you define, ``http_server``, ``http_port``, ``base_url``, ``http_client``
+  and ``fetch``; ``http_server_options`` (``{}``) to override.
+
+Errors logged by callbacks on the test's loop fail the test, and tasks or
+callbacks left running when it ends are cancelled and reported as a
+`squall.testing.LeakWarning`, as in `squall.testing.AsyncTestCase`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import unittest
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from squall.ioloop import IOLoop
+
+from ._errors import LoopErrorLog, warn_leaks
+from ._fetch import Fetch
+from ._ports import bind_unused_port
+from ._run import finish_loop, run_with_timeout
+from ._timeout import check_timeout, get_async_test_timeout
+
+if TYPE_CHECKING:
+    from squall.httpclient import AsyncHTTPClient
+    from squall.httpserver import HTTPServer
+
+__all__ = [
+    "base_url",
+    "fetch",
+    "http_client",
+    "http_port",
+    "http_server",
+    "http_server_options",
+    "io_loop",
+    "unused_port",
+]
+
+_ERRORS = pytest.StashKey[LoopErrorLog]()
+_PORT = pytest.StashKey[int]()
+_HINT = "set by @pytest.mark.squall_timeout(seconds) or the ASYNC_TEST_TIMEOUT environment variable"
+# Markers (and a fixture) by which other plugins claim an async test.
+_FOREIGN_MARKERS = ("asyncio", "anyio", "trio")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "squall_timeout(seconds): time limit of an async test run by squall's pytest plugin "
+        "(default: the ASYNC_TEST_TIMEOUT environment variable, else 5 seconds)",
+    )
+
+
+def _claimed_by_squall(item: pytest.Item) -> bool:
+    """Whether this plugin runs ``item``: an ``async def`` test nobody else claims."""
+    if not isinstance(item, pytest.Function):
+        return False
+    if item.cls is not None and issubclass(item.cls, unittest.TestCase):
+        return False  # unittest runs those (AsyncTestCase + gen_test)
+    if not inspect.iscoroutinefunction(item.obj):
+        return False
+    if any(item.get_closest_marker(name) is not None for name in _FOREIGN_MARKERS):
+        return False
+    return "anyio_backend" not in item.fixturenames
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if (
+            isinstance(item, pytest.Function)
+            and _claimed_by_squall(item)
+            and "io_loop" not in item.fixturenames
+        ):
+            # First, so that the loop is current before the test's other
+            # function-scoped fixtures are set up.
+            item.fixturenames.insert(0, "io_loop")
+
+
+def _timeout_of(item: pytest.Item) -> float:
+    marker = item.get_closest_marker("squall_timeout")
+    if marker is None:
+        return get_async_test_timeout()
+    values = list(marker.args) + [v for k, v in marker.kwargs.items() if k == "seconds"]
+    if len(values) != 1 or set(marker.kwargs) - {"seconds"}:
+        raise TypeError(
+            "use the marker as @pytest.mark.squall_timeout(seconds), e.g. "
+            f"@pytest.mark.squall_timeout(10); got args={marker.args!r} kwargs={marker.kwargs!r}"
+        )
+    return check_timeout(values[0], source="the squall_timeout marker")
+
+
+def _asyncio_loop(loop: object) -> asyncio.AbstractEventLoop:
+    if isinstance(loop, IOLoop):
+        return loop.asyncio_loop
+    if isinstance(loop, asyncio.AbstractEventLoop):
+        return loop
+    raise TypeError(
+        f"the io_loop fixture must give an IOLoop or an asyncio loop, not {type(loop).__name__}"
+    )
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
+    if not _claimed_by_squall(pyfuncitem):
+        return None
+    __tracebackhide__ = True  # pytest: show the test's frames, not ours
+    if "io_loop" in pyfuncitem.funcargs:
+        io_loop = pyfuncitem.funcargs["io_loop"]
+    else:  # an item made after collection: ask for the fixture now
+        io_loop = pyfuncitem._request.getfixturevalue("io_loop")
+    loop = _asyncio_loop(io_loop)
+    timeout = _timeout_of(pyfuncitem)
+    kwargs = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    errors = pyfuncitem.stash.get(_ERRORS, None)
+    own_errors = errors is None
+    if errors is None:  # an io_loop fixture that is not this plugin's
+        errors = LoopErrorLog()
+        errors.install()
+    try:
+        result = run_with_timeout(
+            loop,
+            pyfuncitem.obj(**kwargs),
+            timeout,
+            label=pyfuncitem.nodeid,
+            hint=_HINT,
+            errors=errors,
+        )
+    finally:
+        if own_errors:
+            errors.uninstall()
+    if result is not None:
+        raise TypeError(f"{pyfuncitem.nodeid} returned {result!r}; a test should return None")
+    return True
+
+
+@pytest.fixture
+def io_loop(request: pytest.FixtureRequest) -> Iterator[IOLoop]:
+    """A fresh `IOLoop` (and asyncio loop), current during the test.
+
+    At the end of the test, tasks still running and callbacks still
+    scheduled are cancelled and reported as a `LeakWarning`, the loop is
+    closed, and an error logged by a callback on it fails the test.
+    """
+    loop = IOLoop(make_current=True)
+    errors = LoopErrorLog()
+    errors.install()
+    request.node.stash[_ERRORS] = errors
+    leaks: list[str] = []
+    try:
+        yield loop
+    finally:
+        try:
+            if not loop.asyncio_loop.is_closed() and not loop.asyncio_loop.is_running():
+                try:
+                    leaks = finish_loop(loop.asyncio_loop)
+                finally:
+                    loop.close(all_fds=True)
+        finally:
+            IOLoop.clear_current()
+            asyncio.set_event_loop(None)
+            errors.uninstall()
+            del request.node.stash[_ERRORS]
+    if leaks:
+        warn_leaks(request.node.nodeid, leaks, getattr(request.node, "obj", None))
+    error = errors.pop_error()
+    if error is not None:
+        raise error
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A TCP port on 127.0.0.1 that was free when the fixture ran.
+
+    Prefer ``http_server`` (or `squall.testing.bind_unused_port`, which
+    keeps the socket open) where possible: another process may take a
+    free port before the test binds it.
+    """
+    sock, port = bind_unused_port()
+    sock.close()
+    return port
+
+
+@pytest.fixture
+def http_server_options() -> dict[str, Any]:
+    """Keyword arguments for the ``http_server`` fixture's `HTTPServer` (``{}``).
+
+    Override it to test with other settings, e.g.
+    ``{"xheaders": True}`` or ``{"ssl_options": ...}`` (then ``base_url``
+    is ``https://`` and ``fetch`` does not verify the certificate).
+    """
+    return {}
+
+
+@pytest.fixture
+def http_server(
+    request: pytest.FixtureRequest,
+    io_loop: IOLoop,
+    app: Any,
+    http_server_options: dict[str, Any],
+) -> Iterator[HTTPServer]:
+    """An `HTTPServer` serving the ``app`` fixture on 127.0.0.1 on the test's loop.
+
+    Define ``app`` (a ``squall.web.Application``, an
+    `HTTPServerConnectionDelegate` or a ``callback(request)``) in your test
+    module or ``conftest.py``. The server stops at the end of the test,
+    after the requests in flight finish.
+    """
+    from squall.httpserver import HTTPServer
+
+    sock, port = bind_unused_port()
+    try:
+        server = HTTPServer(app, **http_server_options)
+        server.add_sockets([sock])
+    except BaseException:
+        sock.close()
+        raise
+    request.node.stash[_PORT] = port
+    try:
+        yield server
+    finally:
+        server.stop()
+        loop = io_loop.asyncio_loop
+        if not loop.is_closed() and not loop.is_running():
+            loop.run_until_complete(server.close_all_connections(timeout=get_async_test_timeout()))
+
+
+@pytest.fixture
+def http_port(request: pytest.FixtureRequest, http_server: HTTPServer) -> int:
+    """The port of the ``http_server`` fixture."""
+    port: int = request.node.stash[_PORT]
+    return port
+
+
+@pytest.fixture
+def base_url(http_port: int, http_server_options: dict[str, Any]) -> str:
+    """``http://127.0.0.1:<port>`` of the ``http_server`` fixture (``https`` with TLS)."""
+    scheme = "https" if http_server_options.get("ssl_options") is not None else "http"
+    return f"{scheme}://127.0.0.1:{http_port}"
+
+
+@pytest.fixture
+def http_client(io_loop: IOLoop) -> Iterator[AsyncHTTPClient]:
+    """An `AsyncHTTPClient` of its own, on the test's loop, closed after the test."""
+    from squall.httpclient import AsyncHTTPClient
+
+    client = AsyncHTTPClient(force_instance=True)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture
+def fetch(
+    request: pytest.FixtureRequest,
+    io_loop: IOLoop,
+    http_client: AsyncHTTPClient,
+    base_url: str,
+) -> Fetch:
+    """Fetch a path from the ``http_server`` fixture: ``await fetch("/path", **kwargs)``.
+
+    The keyword arguments are those of ``AsyncHTTPClient.fetch`` (``method``,
+    ``body``, ``headers``...). A 4xx or 5xx answer is returned, not raised,
+    unless ``raise_error=True``. Called from a plain (not ``async``) test,
+    ``fetch`` runs the loop itself and returns the response directly.
+    """
+    errors = request.node.stash.get(_ERRORS, None)
+    return Fetch(
+        io_loop,
+        http_client,
+        base_url,
+        timeout=_timeout_of(request.node),
+        hint=_HINT,
+        errors=errors,
+    )
