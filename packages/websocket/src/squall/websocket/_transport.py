@@ -40,7 +40,7 @@ def take_over(connection: Any) -> tuple[asyncio.Transport, bytes]:
     if detach is None:
         raise WebSocketError(
             f"{type(connection).__name__} has no detach(): this HTTP server cannot hand "
-            "its connection over to a WebSocket; use squall.httpserver.HTTPServer"
+            "its connection over to a WebSocket (HTTPConnection.detach() is required)"
         )
     result = detach()
     leftover = b""
