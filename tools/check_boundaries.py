@@ -199,6 +199,7 @@ class Package:
     includes_line: int
     host_modules: dict[str, str]  # module path -> entry-point group
     poetry_dependencies: dict[str, object]
+    test_dependencies: dict[str, object]  # [tool.poetry.group.test.dependencies]
 
     @property
     def modules(self) -> list[str]:
@@ -328,6 +329,9 @@ def load_package(pyproject: Path, breaches: list[Breach]) -> Package | None:
         includes_line=includes_line,
         host_modules=host_modules,
         poetry_dependencies=dict(poetry.get("dependencies") or {}),
+        test_dependencies=dict(
+            ((poetry.get("group") or {}).get("test") or {}).get("dependencies") or {}
+        ),
     )
 
 
@@ -629,6 +633,18 @@ class Checker:
                         self.breach(package.pyproject, requirement.line,
                                     f"third-party {requirement.name} is a required dependency; DESIGN.md makes "
                                     "third-party dependencies opt-in: move it to [project.optional-dependencies]")
+            test_section = section_line(package.lines, "tool.poetry.group.test.dependencies")
+            for key, value in package.test_dependencies.items():
+                line = key_line(package.lines, key, test_section)
+                spec = value if isinstance(value, str) else ""
+                if normalize(key) not in names:
+                    self.breach(package.pyproject, line,
+                                f"test group names {key}, which is not a squall distribution; third-party test "
+                                "tools come from requirements-dev.txt")
+                elif normalize(key) == package.name or not _LOWER.search(spec) or not _UPPER.search(spec):
+                    self.breach(package.pyproject, line,
+                                f"test group entry {key} must be another sibling with a version range with both "
+                                f'bounds, e.g. {key} = ">=0.1,<0.2"')
             for key, value in package.poetry_dependencies.items():
                 if isinstance(value, dict) and {"path", "url", "git"} & set(value):
                     line = key_line(package.lines, key, section_line(package.lines, "tool.poetry.dependencies"))
@@ -704,9 +720,20 @@ class Checker:
         stdlib = set(sys.stdlib_module_names) | {"__future__", "__main__"}
         for package in self.packages:
             allowed_dists = closure(graph, package.name)
-            allowed = {m for d in allowed_dists for m in by_name[d].modules if d in by_name}
-            allowed_text = ", ".join(sorted(d for d in allowed_dists if d != package.name)) or "no sibling"
+            allowed_src = {m for d in allowed_dists for m in by_name[d].modules if d in by_name}
+            src_text = ", ".join(sorted(d for d in allowed_dists if d != package.name)) or "no sibling"
+            # A package's own tests may also use the siblings of its poetry
+            # ``test`` group (e.g. squall-testing's helpers): test-only, never
+            # in the wheel's metadata.
+            test_dists = set(allowed_dists)
+            for extra in package.test_dependencies:
+                if normalize(extra) in graph:  # anything else is reported by check_requirements
+                    test_dists |= closure(graph, normalize(extra))
+            allowed_tests = {m for d in test_dists if d in by_name for m in by_name[d].modules}
+            tests_text = ", ".join(sorted(d for d in test_dists if d != package.name)) or "no sibling"
             for path, is_src in self.python_files(package):
+                allowed = allowed_src if is_src else allowed_tests
+                allowed_text = src_text if is_src else tests_text + " (with the test group)"
                 self.files += 1
                 relative = path.relative_to(package.folder / ("src" if is_src else "tests"))
                 parts = list(relative.with_suffix("").parts)

@@ -93,6 +93,7 @@ class Dist:
     folder: Path
     modules: list[str]
     version: str = ""
+    test_siblings: list[str] = field(default_factory=list)  # the poetry ``test`` group
     wheel: Path | None = None
     sdist: Path | None = None
 
@@ -416,6 +417,11 @@ def check_distribution(plan: Plan, dist: Dist, row: Row) -> None:
     if not tests.is_dir() or not any(tests.rglob("test_*.py")):
         row.cells["tests"] = "no tests"
         return
+    if dist.test_siblings:
+        # Test-only siblings (e.g. squall-testing) go in after the closure was checked.
+        specs = [f"{n}=={plan.dists[n].version}" for n in dist.test_siblings]
+        env.pip_install("--no-index", "--find-links", plan.dist_dir, *specs,
+                        what="pip install the test group " + " ".join(specs))
     requirements, unpinned = test_requirements(dist, plan.pins)
     env.add_layer(plan.layers.get(requirements))
     if unpinned:
@@ -509,7 +515,10 @@ def main(argv: list[str] | None = None) -> int:
         for breach in checker.breaches:
             print(breach.render(root))
         return 1
-    dists = {p.name: Dist(p.name, p.folder, p.modules) for p in checker.packages}
+    dists = {
+        p.name: Dist(p.name, p.folder, p.modules, test_siblings=[cb.normalize(k) for k in p.test_dependencies])
+        for p in checker.packages
+    }
     order = [n for n in cb.EXPECTED_GRAPH if n in dists] + sorted(set(dists) - set(cb.EXPECTED_GRAPH))
     if args.only:
         wanted = cb.normalize(args.only)

@@ -527,3 +527,47 @@ def test_include_as_a_plain_string_is_reported(repo: Path) -> None:
     replace(pyproject, '{ include = "squall/wsgi", from = "src" }', '"squall/wsgi"')
     found = places(repo)
     assert ("packages/wsgi/pyproject.toml", line_of(pyproject, '"squall/wsgi"')) in found
+
+
+# -- the poetry test group: test-only siblings -----------------------------------
+
+TEST_GROUP = '\n[tool.poetry.group.test.dependencies]\nsquall-testing = ">=0.1,<0.2"\n'
+
+
+def test_tests_may_import_a_sibling_of_the_test_group(repo: Path) -> None:
+    pyproject = repo / "packages/web/pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + TEST_GROUP)
+    write(repo, "packages/web/tests/test_app.py", "from squall.testing import AsyncHTTPTestCase\n")
+    assert breaches(repo) == []
+
+
+def test_sources_may_not_import_a_sibling_of_the_test_group(repo: Path) -> None:
+    pyproject = repo / "packages/web/pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + TEST_GROUP)
+    write(repo, "packages/web/src/squall/web/_app.py", "\n\nimport squall.testing\n")
+    assert places(repo) == [("packages/web/src/squall/web/_app.py", 3)]
+
+
+def test_tests_without_the_test_group_may_not_import_testing(repo: Path) -> None:
+    write(repo, "packages/web/tests/test_app.py", "import squall.httpclient\n")
+    found = breaches(repo)
+    assert [(p, line) for p, line, _ in found] == [("packages/web/tests/test_app.py", 1)]
+    assert "squall.httpclient" in found[0][2]
+
+
+@pytest.mark.parametrize(
+    ("entry", "needle"),
+    [
+        ('requests = ">=2,<3"', "not a squall distribution"),
+        ('squall-testing = "*"', "version range"),
+        ('squall-web = ">=0.1,<0.2"', "another sibling"),
+    ],
+)
+def test_bad_test_group_entries_are_breaches(repo: Path, entry: str, needle: str) -> None:
+    pyproject = repo / "packages/web/pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + "\n[tool.poetry.group.test.dependencies]\n" + entry + "\n")
+    found = breaches(repo)
+    assert [(p, line) for p, line, _ in found] == [
+        ("packages/web/pyproject.toml", line_of(pyproject, entry))
+    ]
+    assert needle in found[0][2]
