@@ -511,3 +511,23 @@ def test_handler_properties_read_settings() -> None:
     assert defaults.max_message_size == 10 * 1024 * 1024
     with pytest.raises(WebSocketClosedError):
         defaults.write_message("not open")
+
+
+async def test_get_can_be_extended_with_await_super(serve: Any) -> None:
+    class Guarded(EchoHandler):
+        async def get(self, *args: Any, **kwargs: Any) -> None:
+            if self.get_argument("token", None) != "let-me-in":
+                raise squall.web.HTTPError(401)
+            await super().get(*args, **kwargs)
+
+    rec = Recorder()
+    app = squall.web.Application([(r"/ws", Guarded, {"rec": rec})])
+    async with serve(app) as port:
+        refused = await RawClient.open(port, path="/ws")
+        assert refused.status == 401
+        refused.close()
+        client = await RawClient.open(port, path="/ws?token=let-me-in")
+        assert client.status == 101
+        client.send_frame(1, b"in")
+        assert await client.read_frame() == (True, 1, b"in")
+        client.close()

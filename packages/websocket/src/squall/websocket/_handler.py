@@ -88,8 +88,12 @@ class WebSocketHandler(RequestHandler):
     # ------------------------------------------------------------------
     # The handshake
 
-    def get(self, *args: Any, **kwargs: Any) -> None:
-        """Validate the opening handshake and upgrade the connection."""
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        """Validate the opening handshake and upgrade the connection.
+
+        A coroutine, as in Tornado, so an override can check something
+        first and then ``await super().get(*args, **kwargs)``.
+        """
         self.open_args = args
         self.open_kwargs = kwargs
         headers = self.request.headers
