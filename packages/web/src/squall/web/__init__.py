@@ -1,4 +1,4 @@
-"""squall.web: applications, request handlers, cookies, XSRF and templates.
+"""squall.web: applications, request handlers, cookies, XSRF, templates, static files.
 
 A web application maps URL patterns to `RequestHandler` subclasses::
 
@@ -35,6 +35,9 @@ from ._signing import DEFAULT_SIGNED_VALUE_VERSION as DEFAULT_SIGNED_VALUE_VERSI
 from ._signing import create_signed_value as create_signed_value
 from ._signing import decode_signed_value as decode_signed_value
 from ._signing import get_signature_key_version as get_signature_key_version
+from ._static import StaticFileHandler as StaticFileHandler
+from ._transforms import GZipContentEncoding as GZipContentEncoding
+from ._transforms import OutputTransform as OutputTransform
 from ._uimodule import TemplateModule as TemplateModule
 from ._uimodule import UIModule as UIModule
 from ._version import __version__ as __version__
@@ -47,10 +50,13 @@ __all__ = [
     "ErrorHandler",
     "FallbackHandler",
     "Finish",
+    "GZipContentEncoding",
     "HTTPError",
     "MissingArgumentError",
+    "OutputTransform",
     "RedirectHandler",
     "RequestHandler",
+    "StaticFileHandler",
     "TemplateModule",
     "UIModule",
     "URLSpec",

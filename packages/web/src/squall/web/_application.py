@@ -9,6 +9,7 @@ start early), buffers the body, then creates the handler and runs it.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -27,6 +28,7 @@ from squall.httputil import (
 from ._handler import RequestHandler, _log_safe
 from ._handlers import ErrorHandler
 from ._routing import HandlerSpec, RouteMatch, Router
+from ._transforms import GZipContentEncoding, OutputTransform
 from ._uimodule import BUILTIN_UI_MODULES, UIModule, load_ui_methods, load_ui_modules
 
 if TYPE_CHECKING:
@@ -48,11 +50,17 @@ class Application(HTTPServerConnectionDelegate):
             `URLSpec` objects, matched in order against the request path.
         default_host: the host whose handlers serve requests for unknown
             hosts (see `add_handlers`).
-        transforms: output transforms applied to every response.
+        transforms: `OutputTransform` classes (or factories taking the
+            request) applied to every response, in order. The
+            ``compress_response`` (legacy ``gzip``) setting adds
+            `GZipContentEncoding`.
         **settings: application settings, e.g. ``cookie_secret``,
             ``login_url``, ``xsrf_cookies``, ``template_path``,
             ``autoescape``, ``ui_modules``, ``ui_methods``, ``debug``,
-            ``static_path``, ``default_handler_class``, ``log_function``.
+            ``static_path``, ``static_url_prefix``, ``static_handler_class``,
+            ``static_handler_args``, ``static_hash_cache``,
+            ``compress_response``, ``default_handler_class``,
+            ``log_function``.
 
     Example::
 
@@ -68,12 +76,18 @@ class Application(HTTPServerConnectionDelegate):
         self,
         handlers: Sequence[HandlerSpec] | None = None,
         default_host: str | None = None,
-        transforms: Sequence[Any] | None = None,
+        transforms: Sequence[Callable[[HTTPServerRequest], OutputTransform]] | None = None,
         **settings: Any,
     ) -> None:
         self.settings: dict[str, Any] = settings
         self.default_host = default_host
-        self.transforms: list[Any] = list(transforms or [])
+        self.transforms: list[Callable[[HTTPServerRequest], OutputTransform]] = list(
+            transforms or []
+        )
+        if (settings.get("compress_response") or settings.get("gzip")) and (
+            GZipContentEncoding not in self.transforms
+        ):
+            self.transforms.append(GZipContentEncoding)
         self.ui_modules: dict[str, type[UIModule]] = dict(BUILTIN_UI_MODULES)
         self.ui_methods: dict[str, Callable[..., Any]] = {}
         load_ui_modules(settings.get("ui_modules"), self.ui_modules)
@@ -108,8 +122,27 @@ class Application(HTTPServerConnectionDelegate):
                     start()
 
     def _static_handlers(self) -> list[HandlerSpec]:
-        """Routes for the ``static_path`` setting (none in this basic version)."""
-        return []
+        """Routes for the ``static_path`` setting, tried before the app's own.
+
+        ``static_url_prefix`` (default ``/static/``) plus ``/favicon.ico`` and
+        ``/robots.txt``, served by ``static_handler_class`` (default
+        `StaticFileHandler`) with ``static_handler_args`` and ``path``.
+        """
+        settings = self.settings
+        path = settings.get("static_path")
+        if not path:
+            return []
+        from ._static import StaticFileHandler
+
+        prefix = settings.get("static_url_prefix", "/static/")
+        handler_class = settings.get("static_handler_class", StaticFileHandler)
+        handler_args = dict(settings.get("static_handler_args") or {})
+        handler_args["path"] = path
+        return [
+            (re.escape(prefix) + r"(.*)", handler_class, handler_args),
+            (r"/(favicon\.ico)", handler_class, handler_args),
+            (r"/(robots\.txt)", handler_class, handler_args),
+        ]
 
     def listen(self, port: int, address: str = "", **kwargs: Any) -> HTTPServer:
         """Start an `HTTPServer` for this application on ``port``.
@@ -176,6 +209,12 @@ class Application(HTTPServerConnectionDelegate):
         return dispatcher.execute()
 
     # -- helpers used by handlers ---------------------------------------
+
+    def _transforms_for(self, request: HTTPServerRequest) -> list[OutputTransform] | None:
+        """One instance of each transform class for ``request`` (None if none)."""
+        if not self.transforms:
+            return None
+        return [transform(request) for transform in self.transforms]
 
     def _template_loader_for(self, handler: RequestHandler, template_path: str) -> BaseLoader:
         loader = self._template_loaders.get(template_path)
@@ -272,10 +311,15 @@ class _RequestDispatcher(HTTPMessageDelegate):
             if self.handler._finished:
                 return None
             try:
-                return self.handler.data_received(chunk)
+                result = self.handler.data_received(chunk)
             except Exception as error:
                 self.handler._handle_request_exception(error)
                 return None
+            if result is not None:
+                # The server reads no more body until this completes
+                # (back-pressure); an error goes to the handler's error page.
+                return _guard_body_step(self.handler, result)
+            return None
         if self.chunks is not None:
             self.chunks.append(chunk)
         return None
@@ -312,7 +356,7 @@ class _RequestDispatcher(HTTPMessageDelegate):
     def _reject(self, error: HTTPInputError) -> None:
         gen_log.info("malformed request body: %s", error)
         handler = ErrorHandler(self.application, self.request, status_code=error.status_code)
-        handler._execute(self.application.transforms, [], {})
+        handler._execute(self.application._transforms_for(self.request), [], {})
 
     def execute(self) -> Awaitable[None] | None:
         try:
@@ -322,7 +366,9 @@ class _RequestDispatcher(HTTPMessageDelegate):
         except Exception:
             app_log.error("error creating %s", self.handler_class.__name__, exc_info=True)
             handler = self.handler = ErrorHandler(self.application, self.request, status_code=500)
-        return handler._execute(self.application.transforms, self.path_args, self.path_kwargs)
+        return handler._execute(
+            self.application._transforms_for(self.request), self.path_args, self.path_kwargs
+        )
 
     def _start_streaming(self) -> Awaitable[None] | None:
         # prepare() runs now; the method runs in finish() once the body is in.
@@ -332,10 +378,17 @@ class _RequestDispatcher(HTTPMessageDelegate):
             self.application, self.request, **self.handler_kwargs
         )
         return handler._execute(
-            self.application.transforms, self.path_args, self.path_kwargs, run_method=False
+            self.application._transforms_for(self.request), self.path_args, self.path_kwargs, run_method=False
         )
 
     def on_connection_close(self) -> None:
         if self.handler is not None:
             self.handler._on_connection_lost()
         self.chunks = None
+
+
+async def _guard_body_step(handler: RequestHandler, step: Awaitable[None]) -> None:
+    try:
+        await step
+    except Exception as error:
+        handler._handle_request_exception(error)

@@ -140,6 +140,9 @@ class RequestHandler(CookieMixin, RenderMixin):
     SUPPORTED_METHODS: tuple[str, ...] = ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")
 
     _stream_request_body = False
+    # With xsrf_cookies, safe requests hand out the XSRF cookie; handlers
+    # whose responses are meant for shared caches (static files) do not.
+    _sets_xsrf_cookie = True
 
     # Per-request state starts from these class-level defaults (immutable
     # values only); an instance attribute is created when one changes. This
@@ -339,16 +342,20 @@ class RequestHandler(CookieMixin, RenderMixin):
         assert connection is not None
         if not self._headers_written:
             self._headers_written = True
+            headers = self._response_headers()
             if self._transforms:
-                headers_dict = self._headers
+                status = self._status_code
                 for transform in self._transforms:
-                    self._status_code, chunk = transform.transform_first_chunk(
-                        self._status_code, headers_dict, chunk, include_footers
+                    status, headers, chunk = transform.transform_first_chunk(
+                        status, headers, chunk, include_footers
                     )
+                if status != self._status_code:
+                    self._status_code = status
+                    self._reason = reason_for(status)
             if self.request.method == "HEAD":
                 chunk = b""
             start_line = ResponseStartLine("", self._status_code, self._reason)
-            return connection.write_headers(start_line, self._response_headers(), chunk or None)
+            return connection.write_headers(start_line, headers, chunk or None)
         if self._transforms:
             for transform in self._transforms:
                 chunk = transform.transform_chunk(chunk, include_footers)
@@ -709,7 +716,10 @@ class RequestHandler(CookieMixin, RenderMixin):
                 }
             if self.application._xsrf_cookies:
                 if method in ("GET", "HEAD", "OPTIONS"):
-                    if self._xsrf_cookie_name() not in self.request.cookies:
+                    if (
+                        self._sets_xsrf_cookie
+                        and self._xsrf_cookie_name() not in self.request.cookies
+                    ):
                         self.xsrf_token  # sets the cookie for every user
                 else:
                     self.check_xsrf_cookie()

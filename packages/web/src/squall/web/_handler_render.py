@@ -11,11 +11,11 @@ import datetime
 import functools
 import os
 import sys
-import urllib.parse
 from typing import TYPE_CHECKING, Any, cast
 
 from squall import escape
 from squall import locale as _locale_mod
+from squall.template import xhtml_escape as _template_xhtml_escape
 
 if TYPE_CHECKING:
     from squall.httputil import HTTPServerRequest
@@ -82,9 +82,12 @@ class RenderMixin:
 
     def get_template_namespace(self) -> dict[str, Any]:
         """The names available to templates; override to add more."""
+        # squall.template's own escaper gives the same output as
+        # squall.escape.xhtml_escape, and the compiled template recognises it
+        # and calls it directly instead of through a type-checking wrapper.
         namespace: dict[str, Any] = {
-            "escape": escape.xhtml_escape,
-            "xhtml_escape": escape.xhtml_escape,
+            "escape": _template_xhtml_escape,
+            "xhtml_escape": _template_xhtml_escape,
             "url_escape": escape.url_escape,
             "json_encode": escape.json_encode,
             "squeeze": escape.squeeze,
@@ -143,22 +146,32 @@ class RenderMixin:
     def static_url(self, path: str, include_host: bool | None = None, **kwargs: Any) -> str:
         """The URL of a static file under the ``static_path`` setting.
 
+        The URL carries ``?v=<hash of the content>``, so it can be cached for
+        ever and changes when the file does (see
+        `StaticFileHandler.make_static_url`).
+
+        Args:
+            path: the file's path relative to ``static_path``.
+            include_host: prefix ``scheme://host``; defaults to the handler's
+                ``include_host`` attribute (false).
+            **kwargs: passed to ``make_static_url`` of the
+                ``static_handler_class`` (e.g. ``include_version=False``).
+
         Raises:
             ConfigurationError: the ``static_path`` setting is missing.
         """
         self.require_setting("static_path", "static_url")
         handler_class = self.settings.get("static_handler_class")
-        make = getattr(handler_class, "make_static_url", None)
-        if make is not None:
-            base = make(self.settings, path, **kwargs)
-        else:
-            prefix = self.settings.get("static_url_prefix", "/static/")
-            base = prefix + urllib.parse.quote(path)
+        if handler_class is None:
+            from ._static import StaticFileHandler
+
+            handler_class = StaticFileHandler
+        url = cast(str, handler_class.make_static_url(self.settings, path, **kwargs))
         if include_host is None:
             include_host = getattr(self, "include_host", False)
         if include_host:
-            return f"{self.request.protocol}://{self.request.host}{base}"
-        return cast(str, base)
+            return f"{self.request.protocol}://{self.request.host}{url}"
+        return url
 
     # ------------------------------------------------------------------
     # Authentication and locale

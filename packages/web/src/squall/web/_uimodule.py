@@ -7,8 +7,9 @@ handler, and returns its rendered HTML. After the page is rendered,
 `insert_module_resources` adds each used module's CSS to ``<head>`` and its
 JavaScript before ``</body>``, once per module however often it was used.
 
-Compatibility: this is the basic version; resource ordering and
-``static_url`` versioning follow the full static-file support.
+Relative ``css_files``/``javascript_files`` paths go through
+``static_url`` (so they carry ``?v=`` versions); paths starting with ``/``
+and full URLs are used as they are.
 """
 
 from __future__ import annotations
@@ -104,8 +105,17 @@ class TemplateModule(UIModule):
     def __init__(self, handler: RequestHandler) -> None:
         super().__init__(handler)
         self._resources: list[dict[str, Any]] = []
+        self._resources_by_path: dict[str, dict[str, Any]] = {}
 
     def render(self, path: str, **kwargs: Any) -> bytes:
+        """Render template ``path`` with ``kwargs`` (plus ``set_resources``).
+
+        Raises:
+            ValueError: ``set_resources`` got an unknown resource kind, or
+                the same template set different resources on another use
+                in this page.
+        """
+
         resources: dict[str, Any] = {}
 
         def set_resources(**given: Any) -> str:
@@ -116,7 +126,17 @@ class TemplateModule(UIModule):
             return ""
 
         html = self.render_string(path, set_resources=set_resources, **kwargs)
-        self._resources.append(resources)
+        known = self._resources_by_path.get(path)
+        if known is None:
+            # Each template's resources go into the page once, however many
+            # times the template module is used.
+            self._resources_by_path[path] = resources
+            self._resources.append(resources)
+        elif known != resources:
+            raise ValueError(
+                f"set_resources called with different resources for the same template "
+                f"{path!r}; pass what varies as template arguments instead"
+            )
         return html
 
     def _joined(self, key: str) -> str | None:
