@@ -15,6 +15,7 @@ description of each (the caller reports them as a `LeakWarning`).
 from __future__ import annotations
 
 import asyncio
+import functools
 import linecache
 import logging
 from collections.abc import Coroutine
@@ -152,7 +153,7 @@ def finish_loop(loop: asyncio.AbstractEventLoop) -> list[str]:
     leaks: list[str] = []
     tasks = [t for t in asyncio.all_tasks(loop) if not t.done()]
     for task in tasks:
-        leaks.append(f"task still running: {task!r}")
+        leaks.append(f"task still running: {_describe_task(task)}")
         task.cancel()
     if tasks:
         loop.run_until_complete(asyncio.wait(tasks, timeout=_CANCEL_GRACE))
@@ -167,13 +168,51 @@ def finish_loop(loop: asyncio.AbstractEventLoop) -> list[str]:
     # asyncio has no public way to list scheduled callbacks; the selector
     # loops of the stdlib keep them in these two attributes (other loop
     # implementations, e.g. uvloop, do not: then only tasks are reported).
+    now = loop.time()
     for handle in list(getattr(loop, "_scheduled", ())):
         if not handle.cancelled():
-            leaks.append(f"timer still scheduled: {handle!r}")
+            due = handle.when() - now
+            leaks.append(f"timer still scheduled (due in {due:.3g} s): {_describe_handle(handle)}")
             handle.cancel()
     for handle in list(getattr(loop, "_ready", ())):
         if not handle.cancelled():
-            leaks.append(f"callback still scheduled: {handle!r}")
+            leaks.append(f"callback still scheduled: {_describe_handle(handle)}")
             handle.cancel()
     loop.run_until_complete(loop.shutdown_asyncgens())
     return leaks
+
+
+def _describe_handle(handle: asyncio.Handle) -> str:
+    """Name the function a loop handle will call, with where it is defined."""
+    # Handles keep their callback in private attributes; fall back to repr().
+    callback = getattr(handle, "_callback", None)
+    args = getattr(handle, "_args", None) or ()
+    if callback is None:
+        return repr(handle)
+    # The IOLoop facade schedules IOLoop._run_callback(user_callback).
+    if getattr(callback, "__name__", "") == "_run_callback" and args and callable(args[0]):
+        callback = args[0]
+    return _describe_callable(callback)
+
+
+def _describe_callable(func: Any) -> str:
+    seen = 0
+    while isinstance(func, functools.partial) and seen < 10:
+        func = func.func
+        seen += 1
+    target = getattr(func, "__func__", func)  # bound methods
+    name = getattr(target, "__qualname__", None) or repr(func)
+    code = getattr(target, "__code__", None)
+    if code is None:
+        return name
+    return f"{name} ({code.co_filename}:{code.co_firstlineno})"
+
+
+def _describe_task(task: asyncio.Task[Any]) -> str:
+    coro = task.get_coro()
+    name = getattr(coro, "__qualname__", None) or repr(coro)
+    points = [line.strip() for line in _suspension_points(task) if line.startswith("  File")]
+    where = f", suspended at {points[0]}" if points else ""
+    if len(points) > 1:
+        where += f" (innermost: {points[-1]})"
+    return f"{task.get_name()} {name}(){where}"

@@ -1,0 +1,239 @@
+"""The pytest plugin, through pytester runs of small test files."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["_pytest.pytester"]  # the `pytester` fixture
+
+# In-process runs restore sys.modules afterwards, so a plugin that imports a
+# lot lazily (hypothesis, in its terminal summary) would do it again each run.
+QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+
+
+def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
+    pytester.makepyfile(test_it=source)
+    return pytester.runpytest(*QUIET, *args)
+
+
+def test_async_test_runs_on_the_io_loop(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import asyncio
+        from squall.ioloop import IOLoop
+
+        async def test_with_fixture(io_loop):
+            await asyncio.sleep(0)
+            assert IOLoop.current() is io_loop
+            assert asyncio.get_running_loop() is io_loop.asyncio_loop
+
+        async def test_without_fixture():
+            await asyncio.sleep(0)
+            assert IOLoop.current() is not None
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_io_loop_is_fresh_and_closed_after_each_test(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        loops = []
+
+        def test_one(io_loop):
+            loops.append(io_loop)
+
+        def test_two(io_loop):
+            loops.append(io_loop)
+            assert loops[0] is not io_loop
+            assert loops[0].asyncio_loop.is_closed()
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_failing_assert_is_a_normal_failure_with_traceback(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import asyncio
+
+        async def test_math():
+            await asyncio.sleep(0)
+            total = 1 + 1
+            assert total == 3
+        """,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*async def test_math():*",
+            ">*assert total == 3",
+            "E*assert 2 == 3",
+            "test_it.py:6: AssertionError",
+        ]
+    )
+
+
+def test_hanging_test_is_stopped_by_the_marker_timeout(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.squall_timeout(0.2)
+        async def test_hangs():
+            never = asyncio.Event()
+            await never.wait()
+        """,
+        "--strict-markers",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*TimeoutError: test_it.py::test_hangs timed out after 0.2 seconds*squall_timeout*",
+            "*It was waiting at*",
+            "*test_it.py*line 7, in test_hangs*",
+            "*await never.wait()*",
+        ]
+    )
+
+
+def test_default_timeout_from_environment(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ASYNC_TEST_TIMEOUT", "0.1")
+    result = run(
+        pytester,
+        """
+        import asyncio
+
+        async def test_hangs():
+            await asyncio.sleep(30)
+        """,
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*timed out after 0.1 seconds*"])
+
+
+def test_marker_arguments_are_checked(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.squall_timeout(-1)
+        async def test_negative():
+            pass
+
+        @pytest.mark.squall_timeout
+        async def test_no_value():
+            pass
+
+        @pytest.mark.squall_timeout(seconds=30)
+        async def test_keyword():
+            pass
+        """,
+    )
+    result.assert_outcomes(failed=2, passed=1)
+    result.stdout.fnmatch_lines(["*squall_timeout marker must be a positive*", "*@pytest.mark.squall_timeout(seconds)*"])
+
+
+def test_leaked_task_is_reported(pytester: pytest.Pytester) -> None:
+    source = """
+        import asyncio
+
+        async def background_job():
+            await asyncio.sleep(30)
+
+        async def test_forgets_a_task():
+            asyncio.ensure_future(background_job())
+        """
+    result = run(pytester, source)
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*LeakWarning: test_it.py::test_forgets_a_task left work on its event loop*", "*background_job()*"]
+    )
+    strict = pytester.runpytest(*QUIET, "-W", "error::squall.testing.LeakWarning")
+    strict.assert_outcomes(passed=1, errors=1)
+
+
+def test_callback_errors_fail_the_test(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import asyncio
+        from squall.ioloop import IOLoop
+        from squall.testing import ExpectLog
+
+        def explode():
+            raise LookupError("from a callback")
+
+        async def test_fails():
+            IOLoop.current().add_callback(explode)
+            await asyncio.sleep(10)
+
+        async def test_expected():
+            with ExpectLog("squall.application", "Exception in callback"):
+                IOLoop.current().add_callback(explode)
+                await asyncio.sleep(0.01)
+
+        def test_sync(io_loop):
+            io_loop.add_callback(explode)
+            io_loop.run_sync(lambda: asyncio.sleep(0.01))
+        """,
+    )
+    result.assert_outcomes(failed=1, passed=2, errors=1)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_sync*", "*LookupError: from a callback*"])
+
+
+def test_tests_of_other_async_plugins_are_left_alone(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("anyio", reason="anyio's pytest plugin is needed for this check")
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.anyio
+        async def test_anyio(request):
+            assert "io_loop" not in request.fixturenames
+
+        @pytest.mark.asyncio
+        async def test_asyncio_marked():
+            pass
+        """,
+        "-W",
+        "ignore::pytest.PytestUnknownMarkWarning",
+    )
+    # anyio runs its test (one per backend it has); the asyncio-marked test
+    # is not hijacked: without pytest-asyncio, pytest itself refuses it.
+    outcomes = result.parseoutcomes()
+    assert outcomes.get("passed", 0) >= 1
+    assert outcomes.get("failed") == 1
+    result.stdout.fnmatch_lines(["*test_asyncio_marked*"])
+    assert "test_anyio" not in "\n".join(
+        line for line in result.stdout.lines if line.startswith("FAILED")
+    )
+
+
+def test_unused_port(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import socket
+
+        def test_port(unused_port):
+            assert isinstance(unused_port, int) and unused_port > 0
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", unused_port))
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_marker_is_registered(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest(*QUIET, "--markers")
+    result.stdout.fnmatch_lines(["@pytest.mark.squall_timeout(seconds):*"])
