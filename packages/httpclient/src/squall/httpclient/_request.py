@@ -13,7 +13,7 @@ import ssl
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from squall.httputil import HTTPHeaders, format_timestamp
 
@@ -95,7 +95,9 @@ def _split_url(url: str) -> _URL:
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
-    return _URL(url, scheme, host, port, netloc, target, parts.username, parts.password)
+    username = unquote(parts.username) if parts.username is not None else None
+    password = unquote(parts.password) if parts.password is not None else None
+    return _URL(url, scheme, host, port, netloc, target, username, password)
 
 
 def _encode_iri(url: str) -> str:
