@@ -69,18 +69,19 @@ class OutputTransform:
 # A coding name, then optional parameters of which only q matters
 # (RFC 9110 section 12.5.3).
 _CODING = re.compile(r"\s*([!#$%&'*+\-.^_`|~0-9A-Za-z]+)\s*((?:;[^,]*)?)")
-_QVALUE = re.compile(r";\s*q\s*=\s*([0-9.]+)", re.IGNORECASE)
+_QPARAM = re.compile(r";\s*q\s*=\s*([^;,\s]*)", re.IGNORECASE)
+# RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
+_QVALUE = re.compile(r"0(?:\.[0-9]{0,3})?|1(?:\.0{0,3})?", re.ASCII)
 
 
 def _qvalue(params: str) -> float:
-    match = _QVALUE.search(params)
+    match = _QPARAM.search(params)
     if match is None:
         return 1.0
-    try:
-        value = float(match.group(1))
-    except ValueError:
+    text = match.group(1)
+    if not _QVALUE.fullmatch(text):
         return 0.0  # a malformed weight counts as "not acceptable"
-    return value if 0.0 <= value <= 1.0 else 0.0
+    return float(text)
 
 
 def accepts_gzip(header: str | None) -> bool:
