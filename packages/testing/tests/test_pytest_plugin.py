@@ -237,3 +237,128 @@ def test_unused_port(pytester: pytest.Pytester) -> None:
 def test_marker_is_registered(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest(*QUIET, "--markers")
     result.stdout.fnmatch_lines(["@pytest.mark.squall_timeout(seconds):*"])
+
+
+APP = """
+import pytest
+from squall.httputil import HTTPHeaders, ResponseStartLine
+
+
+def handle(request):
+    status = 404 if request.path == "/missing" else 200
+    body = f"{request.method} {request.uri} {request.protocol} {request.body.decode()}".encode()
+    request.connection.write_headers(
+        ResponseStartLine("HTTP/1.1", status, "Whatever"),
+        HTTPHeaders({"Content-Length": str(len(body))}),
+        body,
+    )
+    request.connection.finish()
+
+
+@pytest.fixture
+def app():
+    return handle
+"""
+
+
+def test_http_fixtures_in_async_tests(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        import asyncio
+        import pytest
+        from squall.httpclient import HTTPClientError
+
+        async def test_fetch(fetch, base_url, http_port, http_server, http_client, io_loop):
+            assert base_url == f"http://127.0.0.1:{http_port}"
+            response = await fetch("/hello?x=1")
+            assert (response.code, response.body) == (200, b"GET /hello?x=1 http ")
+            missing = await fetch("/missing")
+            assert missing.code == 404
+            with pytest.raises(HTTPClientError):
+                await fetch("/missing", raise_error=True)
+            posted = await fetch("/form", method="POST", body="a=1")
+            assert posted.body == b"POST /form http a=1"
+            direct = await http_client.fetch(base_url + "/direct")
+            assert direct.body == b"GET /direct http "
+            assert http_client.io_loop is io_loop
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_fetch_in_a_plain_test_returns_the_response(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        def test_sync(fetch):
+            response = fetch("/plain", method="PUT", body="b")
+            assert response.code == 200
+            assert response.body == b"PUT /plain http b"
+
+        def test_bad_path(fetch):
+            import pytest
+            with pytest.raises(ValueError, match="must start with '/'"):
+                fetch("relative")
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_https_through_http_server_options(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        import pytest
+        from squall.testing import get_test_ssl_options
+
+        @pytest.fixture
+        def http_server_options():
+            return {"ssl_options": get_test_ssl_options()}
+
+        async def test_tls(fetch, base_url):
+            assert base_url.startswith("https://127.0.0.1:")
+            response = await fetch("/secure")
+            assert response.body == b"GET /secure https "
+        """,
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_app_fixture_is_required(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        async def test_needs_app(fetch):
+            pass
+        """,
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*fixture 'app' not found*"])
+
+
+def test_hanging_sync_fetch_is_stopped(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The timeout also bounds the server's wait for the unanswered request.
+    monkeypatch.setenv("ASYNC_TEST_TIMEOUT", "0.2")
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.fixture
+        def app():
+            return lambda request: None  # never answers
+
+        def test_sync(fetch):
+            fetch("/never")
+        """,
+        "-W",
+        "ignore::squall.testing.LeakWarning",
+    )
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*fetch('/never') timed out after 0.2 seconds*"])

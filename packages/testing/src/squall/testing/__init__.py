@@ -11,7 +11,11 @@ installed; it gives the same on fixtures.
 
 from ._asynctest import AsyncTestCase as AsyncTestCase
 from ._asynctest import gen_test as gen_test
+from ._certs import get_test_cert_path as get_test_cert_path
+from ._certs import get_test_ssl_options as get_test_ssl_options
 from ._errors import LeakWarning as LeakWarning
+from ._httptest import AsyncHTTPSTestCase as AsyncHTTPSTestCase
+from ._httptest import AsyncHTTPTestCase as AsyncHTTPTestCase
 from ._log import ExpectLog as ExpectLog
 from ._main import main as main
 from ._ports import bind_unused_port as bind_unused_port
@@ -20,11 +24,15 @@ from ._timeout import get_async_test_timeout as get_async_test_timeout
 
 __all__ = [
     "DEFAULT_ASYNC_TEST_TIMEOUT",
+    "AsyncHTTPSTestCase",
+    "AsyncHTTPTestCase",
     "AsyncTestCase",
     "ExpectLog",
     "LeakWarning",
     "bind_unused_port",
     "gen_test",
     "get_async_test_timeout",
+    "get_test_cert_path",
+    "get_test_ssl_options",
     "main",
 ]
