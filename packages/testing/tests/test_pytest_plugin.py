@@ -362,3 +362,37 @@ def test_hanging_sync_fetch_is_stopped(
     )
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*fetch('/never') timed out after 0.2 seconds*"])
+
+
+def test_serve_starts_more_servers(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        from squall.httputil import HTTPHeaders, ResponseStartLine
+
+        def constant(text):
+            def handle(request):
+                body = text.encode()
+                request.connection.write_headers(
+                    ResponseStartLine("HTTP/1.1", 200, "OK"),
+                    HTTPHeaders({"Content-Length": str(len(body))}),
+                    body,
+                )
+                request.connection.finish()
+            return handle
+
+        async def test_two_more(serve, fetch, http_port):
+            first = serve(constant("first"))
+            second = serve(constant("second"))
+            assert len({first.port, second.port, http_port}) == 3
+            assert first.base_url == f"http://127.0.0.1:{first.port}"
+            assert (await first("/")).body == b"first"
+            assert (await second("/")).body == b"second"
+            assert (await fetch("/app")).body == b"GET /app http "
+
+        def test_sync(serve):
+            assert serve(constant("plain"))("/").body == b"plain"
+        """,
+    )
+    result.assert_outcomes(passed=2)

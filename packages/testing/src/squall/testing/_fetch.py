@@ -29,7 +29,12 @@ def resolve_url(base_url: str, path: str) -> str:
 
 
 class Fetch:
-    """Fetch paths from a test server with a client on the test's loop."""
+    """Fetch paths from a test server with a client on the test's loop.
+
+    Attributes:
+        base_url: ``scheme://127.0.0.1:port`` of the server.
+        port: the server's port.
+    """
 
     def __init__(
         self,
@@ -44,6 +49,7 @@ class Fetch:
         self.io_loop = io_loop
         self.client = client
         self.base_url = base_url
+        self.port = int(base_url.rsplit(":", 1)[1])
         self.timeout = timeout
         self._hint = hint
         self._errors = errors

@@ -10,7 +10,8 @@ configure. It provides:
   ``anyio_backend``) are left to it.
 * fixtures: ``io_loop``, ``unused_port``, and, for an ``app`` fixture that
   you define, ``http_server``, ``http_port``, ``base_url``, ``http_client``
-  and ``fetch``; ``http_server_options`` (``{}``) to override.
+  and ``fetch``; ``http_server_options`` (``{}``) to override; ``serve`` to
+  start more servers in one test.
 
 Errors logged by callbacks on the test's loop fail the test, and tasks or
 callbacks left running when it ends are cancelled and reported as a
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import unittest
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -47,6 +48,7 @@ __all__ = [
     "http_server",
     "http_server_options",
     "io_loop",
+    "serve",
     "unused_port",
 ]
 
@@ -219,23 +221,32 @@ def http_server(
     module or ``conftest.py``. The server stops at the end of the test,
     after the requests in flight finish.
     """
-    from squall.httpserver import HTTPServer
-
-    sock, port = bind_unused_port()
-    try:
-        server = HTTPServer(app, **http_server_options)
-        server.add_sockets([sock])
-    except BaseException:
-        sock.close()
-        raise
+    server, port = _start_server(app, http_server_options)
     request.node.stash[_PORT] = port
     try:
         yield server
     finally:
-        server.stop()
-        loop = io_loop.asyncio_loop
-        if not loop.is_closed() and not loop.is_running():
-            loop.run_until_complete(server.close_all_connections(timeout=get_async_test_timeout()))
+        _stop_server(io_loop, server)
+
+
+def _start_server(app: Any, options: dict[str, Any]) -> tuple[HTTPServer, int]:
+    from squall.httpserver import HTTPServer
+
+    sock, port = bind_unused_port()
+    try:
+        server = HTTPServer(app, **options)
+        server.add_sockets([sock])
+    except BaseException:
+        sock.close()
+        raise
+    return server, port
+
+
+def _stop_server(io_loop: IOLoop, server: HTTPServer) -> None:
+    server.stop()
+    loop = io_loop.asyncio_loop
+    if not loop.is_closed() and not loop.is_running():
+        loop.run_until_complete(server.close_all_connections(timeout=get_async_test_timeout()))
 
 
 @pytest.fixture
@@ -287,3 +298,38 @@ def fetch(
         hint=_HINT,
         errors=errors,
     )
+
+
+@pytest.fixture
+def serve(
+    request: pytest.FixtureRequest, io_loop: IOLoop, http_client: AsyncHTTPClient
+) -> Iterator[Callable[..., Fetch]]:
+    """Serve more applications in one test: ``fetch = serve(app, **server_options)``.
+
+    Each call starts an `HTTPServer` for ``app`` on a free port of
+    127.0.0.1 (``server_options`` as for `HTTPServer`) and returns a
+    ``fetch`` function for it, like the ``fetch`` fixture, with ``.port``
+    and ``.base_url`` attributes. The servers stop at the end of the test.
+    """
+    servers: list[HTTPServer] = []
+    timeout = _timeout_of(request.node)
+    errors = request.node.stash.get(_ERRORS, None)
+
+    def start(app: Any, **server_options: Any) -> Fetch:
+        server, port = _start_server(app, server_options)
+        servers.append(server)
+        scheme = "https" if server_options.get("ssl_options") is not None else "http"
+        return Fetch(
+            io_loop,
+            http_client,
+            f"{scheme}://127.0.0.1:{port}",
+            timeout=timeout,
+            hint=_HINT,
+            errors=errors,
+        )
+
+    try:
+        yield start
+    finally:
+        for server in servers:
+            _stop_server(io_loop, server)
