@@ -186,7 +186,27 @@ def stream_request_body(cls: _H) -> _H:
 
     ``prepare()`` runs when the headers arrive (before the body), the HTTP
     method after the whole body was received. ``self.request.body`` stays
-    empty.
+    empty. ``data_received`` may be ``async``: the server reads no more of
+    the body until it completes (back-pressure), and an exception it raises
+    goes to the handler's error page. In ``prepare``,
+    ``self.request.connection.set_max_body_size(n)`` and
+    ``set_body_timeout(seconds)`` override the server's limits for this
+    request (a larger body gets a 413, a stalled one a 408).
+
+    Example::
+
+        @stream_request_body
+        class Upload(RequestHandler):
+            def prepare(self):
+                self.request.connection.set_max_body_size(10 * 2**30)
+                self.file = open("/tmp/upload", "wb")
+
+            async def data_received(self, chunk):
+                self.file.write(chunk)
+
+            def put(self):
+                self.file.close()
+                self.write("stored")
 
     Raises:
         TypeError: ``cls`` is not a `RequestHandler` subclass.

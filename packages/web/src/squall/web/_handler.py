@@ -334,7 +334,9 @@ class RequestHandler(CookieMixin, RenderMixin):
 
         Returns:
             A future that completes when the data has been handed to the
-            connection (await it for flow control).
+            connection; while the client is slower than the handler it waits
+            until the connection's buffer drains, so ``await self.flush()``
+            after each piece keeps a large response out of memory.
         """
         chunk = b"".join(self._write_buffer) if self._write_buffer else b""
         self._write_buffer = []
