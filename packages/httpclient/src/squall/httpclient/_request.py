@@ -8,6 +8,7 @@ back ends read options through `_RequestProxy`, which applies that rule.
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import ssl
 import time
@@ -56,6 +57,7 @@ class _URL(NamedTuple):
     password: str | None
 
 
+@functools.lru_cache(maxsize=512)
 def _split_url(url: str) -> _URL:
     """Check and split an http(s) URL.
 

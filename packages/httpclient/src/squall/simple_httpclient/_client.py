@@ -27,6 +27,7 @@ from typing import Any
 
 from squall.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
 from squall.httpclient._errors import HTTPStreamClosedError
+from squall.httpclient._request import _DEFAULTS
 from squall.httputil import HTTP1Codec, HTTPHeaders, HTTPInputError, RequestStartLine
 from squall.netutil import Resolver, ssl_options_to_context
 
@@ -151,9 +152,17 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
                 conn.close()
         self._connect_new(ex)
 
+    def _effective_defaults(self) -> dict[str, Any]:
+        """The built-in option defaults overridden by the client's ``defaults``."""
+        defaults = self.defaults
+        if not defaults:
+            return _DEFAULTS
+        return {**_DEFAULTS, **defaults}
+
     def _prepare(self, ex: _Exchange, request: Any) -> tuple[Any, ...]:
         """Compute the exchange's head and limits; return the pool key."""
         req = request.request
+        eff = self._effective_defaults()
         parts = req._url_parts
         scheme = parts.scheme
         host = parts.host
@@ -167,7 +176,7 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
         extra: list[tuple[str, str]] = []
         if "Host" not in headers:
             extra.append(("Host", parts.netloc))
-        user_agent = request.user_agent
+        user_agent = _get(req, "user_agent", eff)
         if user_agent is not None:
             if "User-Agent" in headers:
                 headers = ex.headers = HTTPHeaders(headers)  # never change the caller's
@@ -175,18 +184,18 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
             extra.append(("User-Agent", user_agent))
         elif "User-Agent" not in headers:
             extra.append(("User-Agent", _USER_AGENT))
-        decompress = bool(request.decompress_response)
+        decompress = bool(_get(req, "decompress_response", eff))
         ex.decompress = decompress
         if decompress and "Accept-Encoding" not in headers:
             extra.append(("Accept-Encoding", "gzip, deflate"))
-        username = request.auth_username
-        password = request.auth_password
+        username = _get(req, "auth_username", eff)
+        password = _get(req, "auth_password", eff)
         if username is None and parts.username is not None:
             username, password = parts.username, parts.password
         if username is not None:
-            if (request.auth_mode or "basic") != "basic":
+            if (_get(req, "auth_mode", eff) or "basic") != "basic":
                 raise ValueError(
-                    f"auth_mode {request.auth_mode!r} is not supported by the simple client; "
+                    f"auth_mode {_get(req, 'auth_mode', eff)!r} is not supported by the simple client; "
                     "use auth_mode='basic' or the curl back end "
                     "(AsyncHTTPClient.configure('squall.curl_httpclient.CurlAsyncHTTPClient'))"
                 )
@@ -226,32 +235,32 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
             extra = []
         ex.streaming_callback = req.streaming_callback
         ex.header_callback = req.header_callback
-        max_body = request.max_body_size
+        max_body = _get(req, "max_body_size", eff)
         ex.max_body_size = max_body if max_body is not None else self.max_body_size
-        max_header = request.max_header_size
+        max_header = _get(req, "max_header_size", eff)
         ex.max_header_size = max_header if max_header is not None else self.max_header_size
         ex.extra = extra
 
         # Timeouts: connect_deadline bounds connecting, deadline the whole exchange.
         now = ex.start_mono
-        request_timeout = request.request_timeout
-        connect_timeout = request.connect_timeout
+        request_timeout = _get(req, "request_timeout", eff)
+        connect_timeout = _get(req, "connect_timeout", eff)
         ex.deadline = now + float(request_timeout) if request_timeout else 0.0
         ex.connect_deadline = now + float(connect_timeout) if connect_timeout else 0.0
 
-        proxy_host = request.proxy_host
+        proxy_host = _get(req, "proxy_host", eff)
         target = parts.target
         proxy_key: tuple[Any, ...] | None = None
         if proxy_host is not None:
-            proxy_port = int(request.proxy_port)
+            proxy_port = int(_get(req, "proxy_port", eff))
             proxy_auth = None
-            if request.proxy_username is not None:
-                if (request.proxy_auth_mode or "basic") != "basic":
+            if _get(req, "proxy_username", eff) is not None:
+                if (_get(req, "proxy_auth_mode", eff) or "basic") != "basic":
                     raise ValueError(
                         "proxy_auth_mode 'digest' needs the curl back end; the simple client "
                         "supports 'basic'"
                     )
-                proxy_auth = _basic(request.proxy_username, request.proxy_password or "")
+                proxy_auth = _basic(_get(req, "proxy_username", eff), _get(req, "proxy_password", eff) or "")
             proxy_key = (proxy_host, proxy_port, proxy_auth)
             if scheme == "http":
                 # Through the proxy: absolute-form target (RFC 9112 section 3.2.2).
@@ -262,20 +271,20 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
 
         ssl_key: tuple[Any, ...] | None = None
         if scheme == "https":
-            ssl_key = self._ssl_key(request)
+            ssl_key = self._ssl_key(req, eff)
         return (
             scheme,
             host,
             port,
             ssl_key,
             proxy_key,
-            request.network_interface,
-            bool(request.allow_ipv6),
+            _get(req, "network_interface", eff),
+            bool(_get(req, "allow_ipv6", eff)),
         )
 
     @staticmethod
-    def _ssl_key(request: Any) -> tuple[Any, ...]:
-        options = request.ssl_options
+    def _ssl_key(req: Any, eff: dict[str, Any]) -> tuple[Any, ...]:
+        options = _get(req, "ssl_options", eff)
         if isinstance(options, ssl.SSLContext):
             options_key: Any = ("context", id(options))
         elif isinstance(options, dict):
@@ -287,10 +296,10 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
                 f"ssl_options must be a dict or an ssl.SSLContext, not {type(options).__name__}"
             )
         return (
-            bool(request.validate_cert),
-            request.ca_certs,
-            request.client_cert,
-            request.client_key,
+            bool(_get(req, "validate_cert", eff)),
+            _get(req, "ca_certs", eff),
+            _get(req, "client_cert", eff),
+            _get(req, "client_key", eff),
             options_key,
         )
 
@@ -508,6 +517,12 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
                     conn.close()
         if self._idle and not self._closed:
             self._sweeper = self._loop.call_later(self._sweep_interval(), self._sweep)
+
+
+def _get(req: Any, name: str, eff: dict[str, Any]) -> Any:
+    """An option of ``req``, or its default when left as None (cheaper than the proxy)."""
+    value = getattr(req, name)
+    return eff.get(name) if value is None else value
 
 
 def _basic(username: str, password: str) -> str:
