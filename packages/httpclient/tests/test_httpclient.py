@@ -323,11 +323,26 @@ def test_request_checks_bad_combinations(kwargs, message):
         ("http://example.com/\r\nX: y", "control character"),
         ("http://example.com/\x00", "control character"),
         ("http://example.com:99999/", "invalid port"),
+        ("http://127.1/", "non-canonical IPv4"),
+        ("http://0x7f.0.0.1/", "non-canonical IPv4"),
+        ("http://0177.0.0.1/", "non-canonical IPv4"),
+        ("http://2130706433/", "non-canonical IPv4"),
+        ("http://256.0.0.1/", "non-canonical IPv4"),
     ],
 )
 def test_request_checks_urls(url, message):
     with pytest.raises(ValueError, match=message):
         HTTPRequest(url)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1/", "http://cafe.be/", "http://[::1]:8080/x", "http://xn--caf-dma.fr/"])
+def test_request_accepts_good_urls(url):
+    assert HTTPRequest(url).url == url
+
+
+def test_international_url_is_encoded():
+    request = HTTPRequest("http://café.fr/ä?q=ü")
+    assert request.url == "http://xn--caf-dma.fr/%C3%A4?q=%C3%BC"
 
 
 @pytest.mark.parametrize(

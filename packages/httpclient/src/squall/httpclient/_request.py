@@ -37,6 +37,9 @@ _TOKEN_RE = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
 _BAD_VALUE_RE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _BAD_URL_RE = re.compile(r"[\x00-\x20\x7f]")
 _NON_ASCII_RE = re.compile(r"[^\x00-\x7f]")
+# A label the C library's inet_aton() reads as a number: decimal, octal or 0x hex.
+_NUMERIC_LABEL_RE = re.compile(r"(?:0[xX][0-9a-fA-F]*|[0-9]+)\Z")
+_CANONICAL_OCTET_RE = re.compile(r"(?:0|[1-9][0-9]{0,2})\Z")
 # Methods whose requests normally have a body, and those that normally don't.
 _BODY_METHODS = frozenset(("POST", "PUT", "PATCH"))
 _NO_BODY_METHODS = frozenset(("GET", "HEAD", "OPTIONS", "DELETE", "TRACE", "CONNECT"))
@@ -85,6 +88,17 @@ def _split_url(url: str) -> _URL:
     host = parts.hostname
     if not host:
         raise ValueError(f"the URL {url[:100]!r} has no host")
+    labels = host.split(".")
+    if len(labels) <= 4 and all(_NUMERIC_LABEL_RE.match(label) for label in labels):
+        # getaddrinfo would accept 127.1, 0x7f.0.0.1 or 0177.0.0.1 as
+        # addresses; refuse them so allow-lists see one spelling only.
+        if len(labels) != 4 or not all(
+            _CANONICAL_OCTET_RE.match(label) and int(label) <= 255 for label in labels
+        ):
+            raise ValueError(
+                f"non-canonical IPv4 address {host[:100]!r} in the URL; write it as four "
+                "decimal numbers (e.g. 127.0.0.1)"
+            )
     try:
         port = parts.port
     except ValueError:
