@@ -179,7 +179,8 @@ class HTTPRequest:
         auth_password: Password for HTTP authentication.
         auth_mode: ``"basic"`` (default) or ``"digest"`` (curl back end only).
         connect_timeout: Seconds to connect, TLS handshake included (20).
-        request_timeout: Seconds for the whole request, queueing included (20).
+        request_timeout: Seconds for the exchange, connecting included; also
+            the longest wait for a free slot when ``max_clients`` are busy (20).
         if_modified_since: A `datetime.datetime` or a timestamp for the
             ``If-Modified-Since`` header.
         follow_redirects: Follow 3xx redirects (True).
