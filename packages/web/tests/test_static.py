@@ -615,3 +615,23 @@ def test_slow_reader_gets_back_pressure(big_file, http_server):
         assert grown < 50 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB while the client paused"
     finally:
         sock.close()
+
+
+def test_hashing_a_big_file_does_not_block_other_requests(big_file, http_server):
+    import select
+
+    with socket.create_connection(("127.0.0.1", http_server.port), timeout=30) as big, \
+            socket.create_connection(("127.0.0.1", http_server.port), timeout=30) as small:
+        big.sendall(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.05)  # let the server start hashing 200 MiB for the Etag
+        small.sendall(b"GET /static/text.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+        reply = b""
+        while not reply.endswith(TEXT):
+            chunk = small.recv(65536)
+            assert chunk
+            reply += chunk
+        # The small file was served while the big one was still being hashed.
+        readable, _, _ = select.select([big], [], [], 0)
+        assert readable == []
+        head = big.recv(65536)
+        assert head.startswith(b"HTTP/1.1 200 ")

@@ -23,6 +23,7 @@ and templates calls `make_static_url` of the ``static_handler_class``.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import email.utils
 import hashlib
@@ -56,6 +57,10 @@ _ENCODING_TYPES = {
     "compress": "application/x-compress",
 }
 _UNSAFE_REDIRECT = ("//", "/\\")
+# Content versions of files at least this big are computed off the loop.
+_HASH_IN_THREAD = 4 * 2**20
+# "Not computed yet" for a content version (None means "unreadable").
+_UNKNOWN = "\x00unknown"
 
 
 def _parse_byte_range(header: str, size: int) -> tuple[int, int] | str | None:
@@ -161,6 +166,7 @@ class StaticFileHandler(RequestHandler):
     absolute_path: str | None = None
     modified: datetime.datetime | None = None
     _stat_result: os.stat_result | None = None
+    _content_version: str | None = _UNKNOWN
 
     def initialize(self, path: str, default_filename: str | None = None) -> None:  # type: ignore[override]
         """Store the root directory and the optional default file name."""
@@ -186,6 +192,12 @@ class StaticFileHandler(RequestHandler):
         if self.absolute_path is None:
             return  # validate_absolute_path answered (a redirect)
         self.modified = self.get_modified_time()
+        if self.get_content_size() >= _HASH_IN_THREAD:
+            # Hashing a big file takes long (about 0.5 s for 200 MiB); do it
+            # in a worker thread so the event loop keeps serving others.
+            self._content_version = await asyncio.to_thread(
+                self._version_of, self.settings, self.absolute_path
+            )
         self.set_headers()
         if self.should_return_304():
             self.set_status(304)
@@ -245,7 +257,9 @@ class StaticFileHandler(RequestHandler):
         """The ``Etag``: the content version hash in quotes (``None`` if unknown)."""
         if self.absolute_path is None:
             return None
-        version = self._version_of(self.settings, self.absolute_path)
+        version = self._content_version
+        if version is _UNKNOWN:
+            version = self._version_of(self.settings, self.absolute_path)
         return f'"{version}"' if version else None
 
     def set_headers(self) -> None:
