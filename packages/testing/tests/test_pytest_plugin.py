@@ -396,3 +396,46 @@ def test_serve_starts_more_servers(pytester: pytest.Pytester) -> None:
         """,
     )
     result.assert_outcomes(passed=2)
+
+
+def test_fetch_shows_redirects_and_compression_as_they_are(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import gzip
+        import pytest
+        from squall.httputil import HTTPHeaders, ResponseStartLine
+
+        def handle(request):
+            if request.path == "/old":
+                status, headers, body = 302, {"Location": "/new"}, b""
+            elif request.path == "/zipped":
+                body = gzip.compress(b"unzipped")
+                status, headers = 200, {"Content-Encoding": "gzip"}
+            else:
+                status, headers, body = 200, {}, b"new page"
+            headers["Content-Length"] = str(len(body))
+            request.connection.write_headers(
+                ResponseStartLine("HTTP/1.1", status, "Whatever"), HTTPHeaders(headers), body
+            )
+            request.connection.finish()
+
+        @pytest.fixture
+        def app():
+            return handle
+
+        async def test_redirect(fetch):
+            response = await fetch("/old")
+            assert response.code == 302
+            assert response.headers["Location"] == "/new"
+            followed = await fetch("/old", follow_redirects=True)
+            assert (followed.code, followed.body) == (200, b"new page")
+
+        def test_compression(fetch):
+            raw = fetch("/zipped")
+            assert raw.headers["Content-Encoding"] == "gzip"
+            assert gzip.decompress(raw.body) == b"unzipped"
+            assert fetch("/zipped", decompress_response=True).body == b"unzipped"
+        """,
+    )
+    result.assert_outcomes(passed=2)

@@ -31,6 +31,10 @@ def resolve_url(base_url: str, path: str) -> str:
 class Fetch:
     """Fetch paths from a test server with a client on the test's loop.
 
+    Unlike ``AsyncHTTPClient.fetch``, redirects are not followed and bodies
+    are not decompressed unless asked (``follow_redirects=True``,
+    ``decompress_response=True``), and 4xx/5xx answers are returned.
+
     Attributes:
         base_url: ``scheme://127.0.0.1:port`` of the server.
         port: the server's port.
@@ -63,6 +67,10 @@ class Fetch:
         """
         __tracebackhide__ = True  # pytest: show the test's frames, not ours
         url = resolve_url(self.base_url, path)
+        # Show the application's answer as it is: a test asserts on the 302
+        # and its Location, or on the gzip body and its Content-Encoding.
+        kwargs.setdefault("follow_redirects", False)
+        kwargs.setdefault("decompress_response", False)
         if url.startswith("https://") and "validate_cert" not in kwargs and "ca_certs" not in kwargs:
             kwargs["validate_cert"] = False  # the test certificate is self-signed
         loop = self.io_loop.asyncio_loop

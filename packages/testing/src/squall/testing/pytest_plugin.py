@@ -285,8 +285,11 @@ def fetch(
     """Fetch a path from the ``http_server`` fixture: ``await fetch("/path", **kwargs)``.
 
     The keyword arguments are those of ``AsyncHTTPClient.fetch`` (``method``,
-    ``body``, ``headers``...). A 4xx or 5xx answer is returned, not raised,
-    unless ``raise_error=True``. Called from a plain (not ``async``) test,
+    ``body``, ``headers``...). The response is the application's answer as
+    it is: a 4xx or 5xx answer is returned, not raised, unless
+    ``raise_error=True``; redirects are not followed unless
+    ``follow_redirects=True``; a compressed body stays compressed unless
+    ``decompress_response=True``. Called from a plain (not ``async``) test,
     ``fetch`` runs the loop itself and returns the response directly.
     """
     errors = request.node.stash.get(_ERRORS, None)
