@@ -74,9 +74,10 @@ released: dict[str, asyncio.Future[None]] = {}
 
 class WaitsAfterFirstFlush(RequestHandler):
     async def get(self):
+        # Created before anything is sent, so the client always finds it.
+        future = released["gate"] = asyncio.get_running_loop().create_future()
         self.write(b"early " * 10)
         await self.flush()
-        future = released["gate"] = asyncio.get_running_loop().create_future()
         await asyncio.wait_for(future, 10)
         self.write(b"late")
 

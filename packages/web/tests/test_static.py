@@ -14,6 +14,7 @@ import http.client
 import logging
 import os
 import socket
+import threading
 import time
 
 import pytest
@@ -617,21 +618,36 @@ def test_slow_reader_gets_back_pressure(big_file, http_server):
         sock.close()
 
 
-def test_hashing_a_big_file_does_not_block_other_requests(big_file, http_server):
-    import select
+hash_gate = threading.Event()
 
-    with socket.create_connection(("127.0.0.1", http_server.port), timeout=30) as big, \
-            socket.create_connection(("127.0.0.1", http_server.port), timeout=30) as small:
-        big.sendall(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.05)  # let the server start hashing 200 MiB for the Etag
-        small.sendall(b"GET /static/text.txt HTTP/1.1\r\nHost: x\r\n\r\n")
-        reply = b""
-        while not reply.endswith(TEXT):
-            chunk = small.recv(65536)
-            assert chunk
-            reply += chunk
-        # The small file was served while the big one was still being hashed.
-        readable, _, _ = select.select([big], [], [], 0)
-        assert readable == []
+
+class SlowHash(StaticFileHandler):
+    """Hashing that takes until the test says so (a stand-in for a huge file)."""
+
+    @classmethod
+    def get_content_version(cls, abspath):
+        assert hash_gate.wait(10), "the test never released the hash"
+        return super().get_content_version(abspath)
+
+
+def test_hashing_a_big_file_does_not_block_other_requests(site, serve):
+    with open(site / "static" / "eight.bin", "wb") as f:
+        f.truncate(8 * 2**20)
+    hash_gate.clear()
+    fetch = serve(
+        Application(
+            [(r"/slow/(.*)", SlowHash, {"path": str(site / "static")})],
+            static_path=str(site / "static"),
+        )
+    )
+    port = fetch.port  # type: ignore[attr-defined]
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as big:
+        big.sendall(b"GET /slow/eight.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        time.sleep(0.05)  # let the server start hashing
+        # If hashing ran on the event loop, this would wait for the gate
+        # (and time out): it is served while the hash is still pending.
+        response = fetch("/static/text.txt", timeout=5)
+        assert response.body == TEXT
+        hash_gate.set()
         head = big.recv(65536)
         assert head.startswith(b"HTTP/1.1 200 ")

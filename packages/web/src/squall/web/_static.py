@@ -455,11 +455,15 @@ class StaticFileHandler(RequestHandler):
 
     @classmethod
     def _get_cached_version(cls, abs_path: str) -> str | None:
+        hashes = cls._static_hashes
         with cls._lock:
-            hashes = cls._static_hashes
-            if abs_path not in hashes:
-                hashes[abs_path] = cls._compute_version(abs_path)
-            return hashes[abs_path]
+            if abs_path in hashes:
+                return hashes[abs_path]
+        # Hash without holding the lock: a worker thread hashing a big file
+        # must not make the event loop wait for the lock on other files.
+        version = cls._compute_version(abs_path)
+        with cls._lock:
+            return hashes.setdefault(abs_path, version)
 
     @classmethod
     def _compute_version(cls, abs_path: str) -> str | None:
