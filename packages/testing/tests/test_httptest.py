@@ -195,3 +195,25 @@ def test_test_ssl_options_load() -> None:
     client = ssl.create_default_context(cafile=get_test_cert_path())
     client.verify_flags |= ssl.VERIFY_X509_STRICT  # loads as a trust anchor
     assert client.get_ca_certs()[0]["subject"] == ((("organizationName", "squall testing"),), (("commonName", "localhost"),))
+
+
+def test_shared_client_of_the_loop_is_closed_with_it() -> None:
+    from squall.httpclient import AsyncHTTPClient
+
+    seen: dict[str, Any] = {}
+
+    class Case(AsyncHTTPTestCase):
+        def get_app(self) -> Any:
+            return echo
+
+        @gen_test
+        async def test_it(self) -> None:
+            shared = AsyncHTTPClient()  # what application code typically uses
+            seen["shared"] = shared
+            seen["body"] = (await shared.fetch(self.get_url("/shared"))).body
+
+    _, leaks = run_case(Case, "test_it")
+    assert seen["body"] == b"GET /shared http "
+    assert leaks == []  # its idle-connection timer is not reported
+    with pytest.raises(RuntimeError, match="closed"):
+        seen["shared"].fetch("http://127.0.0.1:1/")

@@ -14,6 +14,7 @@ from squall.ioloop import IOLoop
 
 from ._errors import LoopErrorLog, warn_leaks
 from ._run import finish_loop, run_with_timeout
+from ._shared import close_shared_client
 from ._timeout import check_timeout, get_async_test_timeout
 
 __all__ = ["AsyncTestCase", "gen_test"]
@@ -125,6 +126,7 @@ class AsyncTestCase(unittest.TestCase):
                 loop = io_loop.asyncio_loop
                 if not loop.is_closed() and not loop.is_running():
                     try:
+                        close_shared_client(io_loop)
                         leaks = finish_loop(loop)
                     finally:
                         io_loop.close(all_fds=True)

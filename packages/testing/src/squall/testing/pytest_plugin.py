@@ -34,6 +34,7 @@ from ._errors import LoopErrorLog, warn_leaks
 from ._fetch import Fetch
 from ._ports import bind_unused_port
 from ._run import finish_loop, run_with_timeout
+from ._shared import close_shared_client
 from ._timeout import check_timeout, get_async_test_timeout
 
 if TYPE_CHECKING:
@@ -168,6 +169,7 @@ def io_loop(request: pytest.FixtureRequest) -> Iterator[IOLoop]:
         try:
             if not loop.asyncio_loop.is_closed() and not loop.asyncio_loop.is_running():
                 try:
+                    close_shared_client(loop)
                     leaks = finish_loop(loop.asyncio_loop)
                 finally:
                     loop.close(all_fds=True)
