@@ -207,6 +207,7 @@ def test_chunked_request_body_is_streamed(http_server):
 
 def test_server_stops_reading_while_data_received_waits(http_server):
     total = 64 * 2**20
+    gates.pop("body", None)
     sock = socket.create_connection(("127.0.0.1", http_server.port), timeout=20)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
@@ -231,7 +232,10 @@ def test_server_stops_reading_while_data_received_waits(http_server):
                 time.sleep(0.01)
         # Without back-pressure the server would have read all 64 MiB.
         assert sent < 32 * 2**20, f"server read {sent} bytes while the handler waited"
-        assert "body" in gates
+        deadline = time.monotonic() + 10
+        while "body" not in gates:  # the handler is waiting at its gate
+            assert time.monotonic() < deadline, "data_received was never called"
+            time.sleep(0.01)
         http_server.loop.call_soon_threadsafe(gates["body"].set_result, None)
         sock.setblocking(True)
         while sent < total:
