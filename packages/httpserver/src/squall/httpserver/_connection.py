@@ -24,7 +24,7 @@ import asyncio
 import logging
 import socket
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from squall.httputil import (
     NEED_DATA,
@@ -141,6 +141,54 @@ class _RequestConnection(HTTPConnection):
         """Run ``callback`` once if the connection closes before the response ends."""
         self.close_callback = callback
 
+    def detach(self) -> tuple[asyncio.Transport, bytes]:
+        """Take the connection away from the HTTP server (for WebSockets and the like).
+
+        The server stops parsing HTTP on this connection and forgets it: no
+        keep-alive, no timeouts, no close callback, no ``on_close``, and it
+        no longer counts for ``max_connections`` or for
+        ``close_all_connections``, which neither waits for it nor closes it.
+        It works before any response was written and after an informational
+        head such as ``write_headers(ResponseStartLine("HTTP/1.1", 101, ...))``.
+
+        The caller must install its own protocol with
+        ``transport.set_protocol(...)`` before it returns to the event loop;
+        bytes that reach the server's protocol after ``detach`` (which only
+        happens when that was not done) are logged and the connection is
+        aborted, never silently dropped.
+
+        Returns:
+            ``(transport, leftover)``: the connection's transport and the
+            bytes already read past the request head (pipelined data, the
+            first frames of the new protocol, or an unread request body,
+            exactly as received).
+
+        Raises:
+            HTTPOutputError: If the response was already started or
+                finished, the request body is still being read, or the
+                connection is closed.
+        """
+        if self.started or self.finished:
+            raise HTTPOutputError(
+                "detach() after the final response head was written; detach "
+                "before it, or after an informational (1xx) head only"
+            )
+        return self._proto._detach(self)
+
+    def close(self) -> None:
+        """Abort the connection now, cutting the response short.
+
+        For an error that happens after the response head went out: the
+        client sees a reset and an incomplete response (no final chunk, or
+        fewer bytes than ``Content-Length``), never a well-formed end.
+        Bytes not yet handed to the network are dropped. No close callback
+        or ``on_connection_close`` runs for this request (the application
+        asked for it). Does nothing if the connection is already closed.
+        """
+        self.finished = True
+        self.close_callback = None
+        self._proto._abort_request(self)
+
     def set_max_body_size(self, max_body_size: int) -> None:
         """Set this request's ``max_body_size`` (call before the body is read)."""
         if self._proto._request is self:
@@ -170,6 +218,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             max_header_size=params.max_header_size,
             max_header_count=params.max_header_count,
             max_body_size=params.max_body_size,
+            allow_repeated_content_length=params.allow_repeated_content_length,
         )
         if params.no_keep_alive:
             self._codec.keep_alive = False
@@ -187,6 +236,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._done_future: asyncio.Future[None] | None = None
         self._closed = False
         self._closing = False
+        # Detached (handed over by detach(), or refused by the connection
+        # cap): the server no longer tracks this connection.
+        self._detached = False
         self._eof = False
         self._phase = _HEAD
         self._deadline = _INF
@@ -196,8 +248,13 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     # -- asyncio.Protocol ------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)  # noqa: S101 (asyncio guarantees it)
+        # A stream transport; uvloop's are not subclasses of asyncio.Transport.
+        transport = cast(asyncio.Transport, transport)
         self._transport = transport
+        if not self._server._admit(self):
+            self._closed = self._detached = True
+            transport.abort()
+            return
         address = transport.get_extra_info("peername")
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
@@ -208,9 +265,11 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             remote_ip, self._scheme, address, self._params.trusted_downstream
         )
         self._deadline = self._loop.time() + self._params.header_timeout
-        self._server._connection_made(self)
 
     def data_received(self, data: bytes) -> None:
+        if self._detached:
+            self._late_data()
+            return
         codec = self._codec
         codec.receive_data(data)
         if self._phase == _IDLE:
@@ -224,6 +283,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._process()
 
     def eof_received(self) -> bool:
+        if self._detached:
+            return False
         self._eof = True
         # Like Tornado, a client that shuts down its sending side is taken to
         # have gone away: requests already complete in the buffer are still
@@ -236,6 +297,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
+        if self._detached:
+            return
         self._server._connection_lost(self)
         for waiter in self._drain_waiters:
             if not waiter.done():
@@ -469,8 +532,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     def _write_body(self, request: _RequestConnection, chunk: bytes) -> asyncio.Future[None]:
         if request is not self._request or self._closed:
             return self._write_future()
-        transport = self._transport
-        assert transport is not None  # noqa: S101 (set in connection_made)
+        transport = cast(asyncio.Transport, self._transport)
         if not request.started:
             # Legacy raw mode: the callback writes the whole response itself.
             request.started = True
@@ -489,8 +551,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if request is not self._request or self._closed:
             request.finished = True
             return
-        transport = self._transport
-        assert transport is not None  # noqa: S101 (set in connection_made)
+        transport = cast(asyncio.Transport, self._transport)
         codec = self._codec
         if request.raw:
             request.finished = True
@@ -519,8 +580,6 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         codec = self._codec
         self._request = None
         self._delegate = None
-        transport = self._transport
-        assert transport is not None  # noqa: S101 (set in connection_made)
         if not codec.keep_alive or self._closing:
             self._close()
             return
@@ -613,6 +672,55 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     def _abort(self) -> None:
         if self._transport is not None:
             self._transport.abort()
+
+    # -- hand-over and abort (detach, close) ----------------------------------
+
+    def _detach(self, request: _RequestConnection) -> tuple[asyncio.Transport, bytes]:
+        transport = self._transport
+        if request is not self._request or self._closed or transport is None:
+            raise HTTPOutputError("detach() on a connection that is closed or already detached")
+        if self._codec.reading_body or self._pending is not None:
+            # Part of the body is decoded and part is not: no honest leftover.
+            raise HTTPOutputError(
+                "detach() while the request body is still being read; "
+                "detach once the whole request has arrived"
+            )
+        leftover = self._codec.trailing_data
+        self._detached = True
+        self._closed = True  # nothing of the HTTP machinery runs any more
+        self._deadline = _INF
+        request.finished = True
+        request.close_callback = None
+        self._request = None
+        self._delegate = None
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._drain_waiters.clear()
+        self._server._connection_lost(self)
+        if self._reading_paused:
+            self._reading_paused = False
+            transport.resume_reading()
+        return transport, leftover
+
+    def _late_data(self) -> None:
+        transport = self._transport
+        if transport is None or transport.is_closing():
+            return
+        gen_log.error(
+            "data for a detached connection from %s reached the HTTP server: "
+            "call transport.set_protocol() right after detach(); aborting it",
+            self._context.remote_ip,
+        )
+        transport.abort()
+
+    def _abort_request(self, request: _RequestConnection) -> None:
+        if request is not self._request or self._closed:
+            return
+        self._codec.keep_alive = False
+        self._delegate = None
+        self._closed = True
+        cast(asyncio.Transport, self._transport).abort()
 
     def _call_safely(self, callback: Callable[..., Any], *args: Any) -> None:
         try:

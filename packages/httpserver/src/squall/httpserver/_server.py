@@ -30,6 +30,8 @@ __all__ = ["HTTPServer"]
 app_log = logging.getLogger("squall.application")
 gen_log = logging.getLogger("squall.general")
 
+_FOREVER = float("inf")
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Params:
@@ -47,6 +49,7 @@ class _Params:
     idle_connection_timeout: float
     body_timeout: float
     trusted_downstream: frozenset[str]
+    allow_repeated_content_length: bool
 
 
 class _CallableAdapter(HTTPMessageDelegate):
@@ -95,9 +98,10 @@ class _CallableAdapter(HTTPMessageDelegate):
 
 
 def _log_callback_failure(future: asyncio.Future[Any]) -> None:
-    if not future.cancelled() and future.exception() is not None:
-        error = future.exception()
-        assert error is not None  # noqa: S101 (checked just above)
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
         app_log.error(
             "uncaught exception in request callback",
             exc_info=(type(error), error, error.__traceback__),
@@ -159,6 +163,13 @@ class HTTPServer:
         trusted_downstream: Proxy addresses to skip in ``X-Forwarded-For``.
         header_timeout: Seconds allowed to receive a request head (10).
         max_header_count: Most header fields in a request (100); more is 431.
+        max_connections: Most client connections open at once (10,000);
+            connections beyond it are accepted and closed at once (a reset),
+            with at most one log line a second. ``None`` for no limit.
+            Connections handed over with ``detach()`` do not count.
+        allow_repeated_content_length: Accept a ``Content-Length`` repeated
+            with the same value (``Content-Length: 5, 5``). Off by default:
+            such a request gets a 400.
 
     Compatibility: Tornado waits up to an hour for a request head and has no
     separate ``header_timeout``; squall uses 10 s to defeat slowloris.
@@ -182,6 +193,8 @@ class HTTPServer:
         trusted_downstream: Iterable[str] | None = None,
         header_timeout: float | None = None,
         max_header_count: int | None = None,
+        max_connections: int | None = 10_000,
+        allow_repeated_content_length: bool = False,
     ) -> None:
         if isinstance(request_callback, HTTPServerConnectionDelegate) or hasattr(
             request_callback, "start_request"
@@ -216,7 +229,13 @@ class HTTPServer:
             idle_connection_timeout=idle_connection_timeout or 60.0,
             body_timeout=body_timeout or 120.0,
             trusted_downstream=frozenset(trusted_downstream or ()),
+            allow_repeated_content_length=allow_repeated_content_length,
         )
+        if max_connections is not None and max_connections < 1:
+            raise ValueError(f"max_connections must be at least 1 or None, not {max_connections}")
+        self.max_connections = max_connections
+        self._refused = 0
+        self._refused_logged_at = -_FOREVER
         self._servers: list[asyncio.AbstractServer] = []
         self._pending_sockets: list[socket.socket] = []
         self._starting: list[asyncio.Task[None]] = []
@@ -231,28 +250,69 @@ class HTTPServer:
 
     # -- listening -----------------------------------------------------------
 
-    def listen(self, port: int, address: str | None = None, **kwargs: Any) -> None:
+    def listen(
+        self,
+        port: int,
+        address: str | None = None,
+        *,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        backlog: int | None = None,
+        flags: int | None = None,
+        reuse_port: bool = False,
+    ) -> None:
         """Bind to ``port`` on ``address`` and start accepting connections.
 
         Args:
             port: The TCP port (0 picks a free one).
             address: An IP address or host name; ``None``/``""`` for all interfaces.
-            **kwargs: More arguments for ``squall.netutil.bind_sockets``
-                (``family``, ``backlog``, ``reuse_port``...).
+            family: ``socket.AF_INET`` or ``AF_INET6`` to use only one
+                family (default: every family ``address`` resolves to).
+            backlog: The listen queue length (``squall.netutil.DEFAULT_BACKLOG``
+                if ``None``).
+            flags: ``getaddrinfo`` flags (e.g. ``socket.AI_NUMERICHOST``).
+            reuse_port: Set ``SO_REUSEPORT`` so several processes can bind
+                the same port.
         """
-        from squall.netutil import bind_sockets
+        self.add_sockets(self._bind(port, address, family, backlog, flags, reuse_port))
 
-        self.add_sockets(bind_sockets(port, address, **kwargs))
-
-    def bind(self, port: int, address: str | None = None, **kwargs: Any) -> None:
+    def bind(
+        self,
+        port: int,
+        address: str | None = None,
+        *,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        backlog: int | None = None,
+        flags: int | None = None,
+        reuse_port: bool = False,
+    ) -> None:
         """Bind to ``port`` now; accept connections after `start`.
 
         Use with ``start(num_processes)`` to share the sockets among
-        forked worker processes.
+        forked worker processes. The arguments are those of `listen`.
         """
-        from squall.netutil import bind_sockets
+        self._pending_sockets.extend(
+            self._bind(port, address, family, backlog, flags, reuse_port)
+        )
 
-        self._pending_sockets.extend(bind_sockets(port, address, **kwargs))
+    @staticmethod
+    def _bind(
+        port: int,
+        address: str | None,
+        family: socket.AddressFamily,
+        backlog: int | None,
+        flags: int | None,
+        reuse_port: bool,
+    ) -> list[socket.socket]:
+        from squall.netutil import DEFAULT_BACKLOG, bind_sockets
+
+        return bind_sockets(
+            port,
+            address,
+            family=family,
+            backlog=DEFAULT_BACKLOG if backlog is None else backlog,
+            flags=flags,
+            reuse_port=reuse_port,
+        )
 
     def start(self, num_processes: int | None = 1, max_restarts: int | None = None) -> None:
         """Start serving the sockets of `bind`, forking worker processes first if asked.
@@ -357,7 +417,22 @@ class HTTPServer:
 
     # -- connections -----------------------------------------------------------
 
-    def _connection_made(self, conn: HTTP1ServerProtocol) -> None:
+    def _admit(self, conn: HTTP1ServerProtocol) -> bool:
+        """Start tracking a new connection, or return False if over the cap."""
+        cap = self.max_connections
+        if cap is not None and len(self._connections) >= cap:
+            self._refused += 1
+            now = conn._loop.time()
+            if now - self._refused_logged_at >= 1.0:
+                gen_log.warning(
+                    "max_connections (%d) reached: closed %d new connection(s) "
+                    "since the last message",
+                    cap,
+                    self._refused,
+                )
+                self._refused = 0
+                self._refused_logged_at = now
+            return False
         self._connections.add(conn)
         if self._sweeper is None:
             self._now = conn._loop.time()
@@ -365,6 +440,7 @@ class HTTPServer:
             conn._start_close()
         if self._sweeper is None:
             self._schedule_sweep(conn._loop)
+        return True
 
     def _connection_lost(self, conn: HTTP1ServerProtocol) -> None:
         self._connections.discard(conn)
