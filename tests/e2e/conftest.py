@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -203,3 +204,64 @@ def feed_server(tmp_path_factory: Any) -> Iterator[FeedServer]:
 @pytest.fixture
 def new_client(feed_server: FeedServer) -> Callable[[], Client]:
     return lambda: Client(feed_server.url)
+
+
+# -- browser tests ------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                 "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync"]
+ARTIFACTS = os.path.join(REPO, "test-artifacts")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    # Remember each phase's outcome on the test item, for `browser_pages`.
+    outcome = yield
+    report = outcome.get_result()  # type: ignore[attr-defined]
+    setattr(item, "report_" + report.when, report)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by Playwright (skipped if missing)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def browser_pages(browser: Any, request: Any) -> Iterator[Callable[[], Any]]:
+    """``new_page()`` gives a page in a fresh context (a separate user).
+
+    When the test fails, every page's screenshot is saved under test-artifacts/.
+    """
+    contexts: list[Any] = []
+    pages: list[Any] = []
+
+    def new_page() -> Any:
+        context = browser.new_context(viewport={"width": 900, "height": 900})
+        contexts.append(context)
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        pages.append(page)
+        return page
+
+    yield new_page
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        os.makedirs(ARTIFACTS, exist_ok=True)
+        name = re.sub(r"[^\w.-]+", "_", request.node.nodeid.split("::")[-1])
+        for number, page in enumerate(pages, start=1):
+            try:
+                page.screenshot(path=os.path.join(ARTIFACTS, f"{name}-page{number}.png"),
+                                full_page=True)
+            except Exception as error:  # the page may be what broke
+                print(f"could not take a screenshot of page {number}: {error}")
+    for context in contexts:
+        context.close()

@@ -69,9 +69,9 @@
   }
 
   function place(entryId, html, isNew) {
-    const template = document.createElement("template");
-    template.innerHTML = html.trim();
-    const fresh = template.content.firstElementChild;
+    const doc = new DOMParser().parseFromString(html, "text/html");
+    adoptResources(doc);
+    const fresh = document.adoptNode(doc.querySelector("article.entry"));
     const old = document.getElementById("entry-" + entryId);
     if (old) {
       // Keep a half-written comment.
@@ -83,6 +83,26 @@
       list.prepend(fresh);
       const empty = document.querySelector(".empty");
       if (empty) empty.remove();
+    }
+  }
+
+  // A fragment lists the CSS and JS of its UI modules (squall put them in
+  // its <head> and <body>); load those this page does not have yet, e.g. the
+  // Entry module's files on a page that had no entries.
+  function adoptResources(doc) {
+    for (const link of doc.querySelectorAll("link[rel=stylesheet]")) {
+      const href = link.getAttribute("href");
+      if (!document.querySelector(`link[href="${CSS.escape(href)}"]`)) {
+        document.head.append(document.adoptNode(link));
+      }
+    }
+    for (const script of doc.querySelectorAll("script[src]")) {
+      const src = script.getAttribute("src");
+      if (!document.querySelector(`script[src="${CSS.escape(src)}"]`)) {
+        const element = document.createElement("script"); // adopted ones would not run
+        element.src = src;
+        document.body.append(element);
+      }
     }
   }
 
@@ -127,9 +147,11 @@
   async function longPoll() {
     let failures = 0;
     for (;;) {
+      // A poll that is waiting is a live connection; after a failure we
+      // show "reconnecting" until a poll succeeds.
+      if (failures === 0) setStatus(true, "long polling");
       try {
         const answer = await post("/updates", new URLSearchParams({ since: lastEvent }));
-        setStatus(true, "long polling");
         failures = 0;
         handle(answer.events);
       } catch (error) {
