@@ -1,0 +1,619 @@
+"""The receiving half of `HTTP1Codec`: bytes in, events out.
+
+How this works: ``next_event`` dispatches on the receive state (see the
+table in ``_codec.py``). A request head is checked in one pass by a regular
+expression over the whole head (`_REQUEST_HEAD_RE`); only when that fails does
+the slower line-by-line parser run, to name the exact error. Both accept the
+same language: the fast path never admits what the slow path would reject.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ._errors import HTTPInputError, _snippet
+from ._events import (
+    NEED_DATA,
+    PAUSED,
+    ConnectionClosed,
+    Data,
+    EndOfMessage,
+    RequestHead,
+    ResponseHead,
+    _Sentinel,
+)
+from ._headers import _NORMALIZED, HTTPHeaders, _normalize_name
+from ._startline import (
+    _REQUEST_LINE_RE,
+    SUPPORTED_VERSIONS,
+    RequestStartLine,
+    parse_request_start_line,
+    parse_response_start_line,
+)
+
+from ._codec_states import (
+    _BODY_LENGTH,
+    _BODY_UNTIL_CLOSE,
+    _CHUNK_CRLF,
+    _CHUNK_DATA,
+    _CHUNK_SIZE,
+    _CLOSED,
+    _CONTENT_LENGTH_RE,
+    _CTL_RE,
+    _DONE,
+    _ERROR,
+    _HEAD,
+    _NO_BODY_STATUSES,
+    _SWITCHED,
+    _TOKEN_RE,
+    _TRAILERS,
+    _CodecFields,
+)
+
+__all__: list[str] = []
+
+# A whole field section at once (each line "token:value", CRLF-terminated);
+# the per-line loop runs only to name the error when this fails to match.
+_FIELDS_RE = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*\r\n)*\Z")
+
+
+def _bad_control(text: str) -> str | None:
+    """Name the first forbidden control in a head, or return None.
+
+    Forbidden: controls other than HTAB, and any CR or LF that is not part
+    of a CRLF pair (RFC 9112 section 2.2). Three C-speed passes; a regex
+    with look-arounds costs several times more on every request.
+    """
+    m = _CTL_RE.search(text)
+    if m is not None:
+        return repr(m.group())
+    pairs = text.count("\r\n")
+    if text.count("\r") != pairs:
+        return "bare CR"
+    if text.count("\n") != pairs:
+        return "bare LF"
+    return None
+# chunk = chunk-size [ chunk-ext ] CRLF (RFC 9112 section 7.1); at most 16 hex
+# digits. chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-val ] ).
+_TCHAR = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+_CHUNK_LINE_RE = re.compile(
+    rb"([0-9A-Fa-f]{1,16})"
+    rb"((?:[ \t]*;[ \t]*" + _TCHAR + rb"+(?:[ \t]*=[ \t]*(?:" + _TCHAR + rb"+"
+    rb'|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))?)*)\Z'
+)
+_HOST_RE = re.compile(
+    r"(?:[A-Za-z0-9\-._~!$&'()*+=%]*|\[[0-9A-Za-z:.\-]+\])(?::[0-9]*)?\Z"
+)
+
+
+
+class _Receiver(_CodecFields):
+    """Receiving methods of `HTTP1Codec` (which owns the slots)."""
+
+    __slots__ = ()
+
+
+    def receive_data(self, data: bytes) -> None:
+        """Append bytes read from the peer to the codec's buffer.
+
+        Raises:
+            RuntimeError: If called after `receive_eof`.
+        """
+        if self._eof:
+            raise RuntimeError("receive_data() called after receive_eof()")
+        self._buf += data
+
+    def receive_eof(self) -> None:
+        """Tell the codec that the peer closed its side of the connection."""
+        self._eof = True
+
+    @property
+    def trailing_data(self) -> bytes:
+        """Bytes received but not consumed (pipelined data, or data after a 101)."""
+        return bytes(self._buf)
+
+    def take_end(self) -> bool:
+        """Consume the `EndOfMessage` owed right after a bodiless head.
+
+        A fast path for servers: after a head event, ``take_end()`` returns
+        True (and the next `next_event` returns `PAUSED`) when the message
+        had no body, sparing one `next_event` call. Otherwise it returns
+        False and changes nothing.
+        """
+        if self._pending_end:
+            self._pending_end = False
+            return True
+        return False
+
+    @property
+    def buffered_size(self) -> int:
+        """The number of received bytes not yet turned into events."""
+        return len(self._buf)
+
+    @property
+    def paused(self) -> bool:
+        """True when a message is complete and `start_next_cycle` is awaited."""
+        return self._state == _DONE or self._state == _SWITCHED
+
+    @property
+    def reading_body(self) -> bool:
+        """True between a head event and the end of its body."""
+        return _BODY_LENGTH <= self._state <= _BODY_UNTIL_CLOSE
+
+    def next_event(
+        self,
+    ) -> RequestHead | ResponseHead | Data | EndOfMessage | ConnectionClosed | _Sentinel:
+        """Return the next event, or `NEED_DATA` / `PAUSED`.
+
+        Returns:
+            `RequestHead` (server) or `ResponseHead` (client), then zero or
+            more `Data`, then `EndOfMessage`; `ConnectionClosed` after a
+            clean EOF between messages; `NEED_DATA` when more bytes are
+            needed; `PAUSED` after a complete message.
+
+        Raises:
+            HTTPInputError: The input is malformed or over a limit; its
+                ``status_code`` is the answer to give. The codec stays in an
+                error state: close the connection.
+        """
+        state = self._state
+        if state == _HEAD:
+            return self._read_head()
+        if state == _DONE:
+            if self._pending_end:
+                self._pending_end = False
+                return EndOfMessage()
+            return PAUSED
+        if state == _SWITCHED:
+            return PAUSED
+        if state == _ERROR:
+            raise HTTPInputError("the connection already failed; close it")
+        if state == _CLOSED:
+            return ConnectionClosed()
+        try:
+            return _RECV_STEPS[state](self)
+        except HTTPInputError:
+            self._state = _ERROR
+            self.keep_alive = False
+            raise
+
+
+    def _fail(self, message: str, status: int = 400) -> HTTPInputError:
+        self._state = _ERROR
+        self.keep_alive = False
+        return HTTPInputError(message, status)
+
+    def _read_head(self) -> RequestHead | ResponseHead | ConnectionClosed | _Sentinel:
+        buf = self._buf
+        # RFC 9112 section 2.2: ignore empty lines before a request line.
+        while buf.startswith(b"\r\n"):
+            del buf[:2]
+        end = buf.find(b"\r\n\r\n", self._search_from)
+        if end == -1:
+            return self._head_incomplete()
+        self._search_from = 0
+        self._start_ok = False
+        if end > self.max_start_line_size or end + 4 > self.max_header_size:
+            self._check_head_size(end + 4)
+        text = buf[:end].decode("latin-1")
+        del buf[: end + 4]
+        try:
+            if self.role == "server":
+                return self._parse_request_head(text)
+            return self._parse_response_head(text)
+        except HTTPInputError:
+            self._state = _ERROR
+            self.keep_alive = False
+            raise
+
+    def _head_incomplete(self) -> ConnectionClosed | _Sentinel:
+        buf = self._buf
+        n = len(buf)
+        # Resume the search near the end next time, so that a head dribbled
+        # one byte at a time still costs linear time.
+        self._search_from = max(0, n - 3)
+        if n > self.max_start_line_size or n > self.max_header_size:
+            self._check_head_size(n)
+        if self._eof:
+            if n == 0:
+                self._state = _CLOSED
+                return ConnectionClosed()
+            raise self._fail("connection closed in the middle of a message head")
+        return NEED_DATA
+
+    def _check_head_size(self, size: int) -> None:
+        """Raise if the buffered head's start line or whole size is over its limit."""
+        limit = self.max_start_line_size
+        if not self._start_ok and size > limit:
+            # Bounded search: the start line must end within the limit.
+            if self._buf.find(b"\r\n", 0, limit + 2) == -1:
+                if self.role == "server" and b" " in self._buf[:limit]:
+                    raise self._fail(f"request line longer than {limit} bytes", 414)
+                raise self._fail(
+                    f"start line longer than {limit} bytes: {_snippet(bytes(self._buf[:100]))}"
+                )
+            self._start_ok = True
+        if size > self.max_header_size:
+            raise self._fail(
+                f"header section larger than {self.max_header_size} bytes", 431
+            )
+
+    def _parse_fields(self, text: str, what: str) -> HTTPHeaders:
+        """Parse a field section (lines joined by CRLF, controls already rejected)."""
+        headers = HTTPHeaders()
+        if not text:
+            return headers
+        lines = text.split("\r\n")
+        if len(lines) > self.max_header_count:
+            raise HTTPInputError(
+                f"more than {self.max_header_count} {what} fields", 431
+            )
+        if _FIELDS_RE.match(text + "\r\n") is None:
+            self._field_error(lines, what)
+        d = headers._dict
+        for line in lines:
+            name, _, value = line.partition(":")
+            norm = _NORMALIZED.get(name) or _normalize_name(name)
+            value = value.strip(" \t")
+            values = d.get(norm)
+            if values is None:
+                d[norm] = [value]
+            else:
+                values.append(value)
+        return headers
+
+    @staticmethod
+    def _field_error(lines: list[str], what: str) -> None:
+        for line in lines:
+            name, sep, _ = line.partition(":")
+            if _TOKEN_RE.match(name) is None or not sep:
+                if line[:1] in (" ", "\t"):
+                    raise HTTPInputError(
+                        f"obs-fold continuation line in {what} section: {_snippet(line)}"
+                    )
+                if not sep:
+                    raise HTTPInputError(f"{what} line without a colon: {_snippet(line)}")
+                raise HTTPInputError(f"invalid {what} field name: {_snippet(name)}")
+        raise HTTPInputError(f"malformed {what} section")  # pragma: no cover
+
+    @staticmethod
+    def _split_head(text: str) -> tuple[str, str]:
+        """Check a head for stray controls; split it into start line and fields."""
+        bad = _bad_control(text)
+        if bad is not None:
+            raise HTTPInputError(f"forbidden control character ({bad}) in message head")
+        first, _, fields = text.partition("\r\n")
+        return first, fields
+
+    def _parse_request_head(self, text: str) -> RequestHead:
+        first, fields = self._split_head(text)
+        m = _REQUEST_LINE_RE.match(first)
+        if m is None or m.group(3) not in SUPPORTED_VERSIONS:
+            start_line = parse_request_start_line(first)  # raises the specific error
+        else:
+            start_line = RequestStartLine(*m.groups())
+        method, target, version = start_line
+        headers = self._parse_fields(fields, "header")
+        d = headers._dict
+        self.their_http_version = version
+        http11 = version == "HTTP/1.1"
+
+        # Host (RFC 9112 section 3.2): exactly one in HTTP/1.1, well formed.
+        hosts = d.get("Host")
+        if hosts is None:
+            if http11:
+                raise HTTPInputError("HTTP/1.1 request without a Host header")
+        elif len(hosts) != 1:
+            raise HTTPInputError("request with more than one Host header")
+        elif _HOST_RE.match(hosts[0]) is None:
+            raise HTTPInputError(f"invalid Host header: {_snippet(hosts[0])}")
+
+        # Request target forms (RFC 9112 section 3.2).
+        if target[0] != "/":
+            if target == "*":
+                if method != "OPTIONS":
+                    raise HTTPInputError("asterisk-form target is only for OPTIONS")
+            elif "://" in target:
+                scheme, _, rest = target.partition("://")
+                authority = rest.split("/", 1)[0].split("?", 1)[0]
+                if scheme.lower() not in ("http", "https") or "@" in authority:
+                    raise HTTPInputError(f"unsupported absolute-form target: {_snippet(target)}")
+                if hosts is not None and hosts[0].lower() != authority.lower():
+                    raise HTTPInputError("absolute-form target does not match the Host header")
+            elif method != "CONNECT":
+                raise HTTPInputError(f"invalid request target: {_snippet(target)}")
+
+        self._request_method = method
+        self._request_version = version
+        keep_alive = http11 if "Connection" not in d else self._connection_keep_alive(d, http11)
+        self._request_keep_alive = keep_alive
+        if not keep_alive:
+            self.keep_alive = False
+
+        expect_continue = False
+        if "Expect" in d and http11:
+            expect = d["Expect"]
+            # RFC 9110 section 10.1.1: 100-continue is the only expectation.
+            if len(expect) != 1 or expect[0].lower() != "100-continue":
+                raise HTTPInputError(
+                    f"unsupported Expect: {_snippet(','.join(expect))}", 417
+                )
+            expect_continue = True
+
+        if "Transfer-Encoding" in d or "Content-Length" in d:
+            self._set_request_framing(d, version)
+        else:
+            # The common case, inlined: no body.
+            self._state = _DONE
+            self._pending_end = True
+        return RequestHead(start_line, headers, keep_alive, expect_continue)
+
+    @staticmethod
+    def _connection_keep_alive(d: dict[str, list[str]], http11: bool) -> bool:
+        conn = d.get("Connection")
+        if conn is None:
+            return http11
+        options = {o.strip(" \t").lower() for v in conn for o in v.split(",")}
+        if "close" in options:
+            return False
+        return http11 or "keep-alive" in options
+
+    def _set_request_framing(self, d: dict[str, list[str]], version: str) -> None:
+        te = d.get("Transfer-Encoding")
+        cl = d.get("Content-Length")
+        if te is not None:
+            if cl is not None:
+                raise HTTPInputError("request has both Transfer-Encoding and Content-Length")
+            if version != "HTTP/1.1":
+                raise HTTPInputError("Transfer-Encoding is not allowed in HTTP/1.0")
+            self._check_chunked(te, request=True)
+            self._begin_chunked()
+        elif cl is not None:  # (called only when one of the two is present)
+            self._begin_length(self._parse_content_length(cl))
+
+    def _check_chunked(self, te: list[str], request: bool) -> bool:
+        """Validate Transfer-Encoding; return True if the body is chunked.
+
+        A request's codings must be exactly ``chunked`` (RFC 9112 section
+        6.3: chunked must be final; squall implements no other coding). For
+        a response, a final coding other than chunked means read until close.
+        """
+        if len(te) == 1 and te[0].lower() == "chunked":
+            return True
+        codings = [c.strip(" \t").lower() for v in te for c in v.split(",")]
+        for c in codings:
+            if _TOKEN_RE.match(c) is None:
+                raise HTTPInputError(f"invalid Transfer-Encoding: {_snippet(','.join(te))}")
+        if codings.count("chunked") > 1 or (
+            "chunked" in codings and codings[-1] != "chunked"
+        ):
+            raise HTTPInputError(f"invalid Transfer-Encoding: {_snippet(','.join(te))}")
+        if request:
+            if codings[-1] != "chunked":
+                raise HTTPInputError(
+                    "request Transfer-Encoding must end with chunked: "
+                    f"{_snippet(','.join(te))}"
+                )
+            raise HTTPInputError(
+                f"unsupported transfer coding: {_snippet(','.join(te))}", 501
+            )
+        return codings[-1] == "chunked"
+
+    def _parse_content_length(self, values: list[str]) -> int:
+        if len(values) != 1 or "," in values[0]:
+            parts = [p.strip(" \t") for v in values for p in v.split(",")]
+            if not self.allow_repeated_content_length or len(set(parts)) != 1:
+                raise HTTPInputError(
+                    f"multiple Content-Length values: {_snippet(','.join(values))}"
+                )
+            value = parts[0]
+        else:
+            value = values[0]
+        if _CONTENT_LENGTH_RE.match(value) is None:
+            raise HTTPInputError(f"invalid Content-Length: {_snippet(value)}")
+        return int(value)
+
+    def _begin_length(self, length: int) -> None:
+        self._body_size = 0
+        self._body_checked = False
+        if length == 0:
+            self._state = _DONE
+            self._remaining = 0
+            self._pending_end = True
+        else:
+            self._remaining = length
+            self._state = _BODY_LENGTH
+
+    def _begin_chunked(self) -> None:
+        self._body_size = 0
+        self._state = _CHUNK_SIZE
+
+    def _parse_response_head(self, text: str) -> ResponseHead:
+        first, fields = self._split_head(text)
+        start_line = parse_response_start_line(first)
+        headers = self._parse_fields(fields, "header")
+        d = headers._dict
+        self.their_http_version = start_line.version
+        code = start_line.code
+        keep_alive = self._connection_keep_alive(d, start_line.version == "HTTP/1.1")
+        if 100 <= code < 200:
+            if code == 101:
+                self._state = _SWITCHED
+                self.keep_alive = False
+            # Informational: the final head follows; stay in _HEAD.
+            return ResponseHead(start_line, headers, keep_alive)
+        if not keep_alive:
+            self.keep_alive = False
+        method = self._request_method
+        te = d.get("Transfer-Encoding")
+        cl = d.get("Content-Length")
+        if method == "HEAD" or code in _NO_BODY_STATUSES or (
+            method == "CONNECT" and 200 <= code < 300
+        ):
+            if cl is not None:
+                self._parse_content_length(cl)  # validated even when unused
+            self._begin_length(0)
+        elif te is not None:
+            if cl is not None:
+                raise HTTPInputError("response has both Transfer-Encoding and Content-Length")
+            if self._check_chunked(te, request=False):
+                self._begin_chunked()
+            else:
+                self._begin_until_close()
+        elif cl is not None:
+            self._begin_length(self._parse_content_length(cl))
+        else:
+            self._begin_until_close()
+        return ResponseHead(start_line, headers, keep_alive)
+
+    def _begin_until_close(self) -> None:
+        self._body_size = 0
+        self.keep_alive = False
+        self._state = _BODY_UNTIL_CLOSE
+
+    def _check_body_budget(self, more: int) -> None:
+        if self._body_size + more > self.max_body_size:
+            raise HTTPInputError(
+                f"body larger than max_body_size ({self.max_body_size} bytes)", 413
+            )
+
+    def _read_length(self) -> Data | EndOfMessage | _Sentinel:
+        if not self._body_checked:
+            self._check_body_budget(self._remaining)
+            self._body_checked = True
+        buf = self._buf
+        if not buf:
+            if self._eof:
+                raise self._fail("connection closed before the end of the body")
+            return NEED_DATA
+        n = self._remaining
+        if len(buf) <= n:
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:n])
+            del buf[:n]
+        self._remaining = n - len(data)
+        if self._remaining == 0:
+            self._state = _DONE
+            self._pending_end = True
+        return Data(data)
+
+    def _read_chunk_size(self) -> Data | EndOfMessage | _Sentinel:
+        buf = self._buf
+        end = buf.find(b"\r\n", self._search_from)
+        if end == -1:
+            self._search_from = max(0, len(buf) - 1)
+            if len(buf) > 4096:
+                raise self._fail("chunk size line longer than 4096 bytes")
+            if self._eof:
+                raise self._fail("connection closed in the middle of a chunked body")
+            return NEED_DATA
+        self._search_from = 0
+        if end > 4096:
+            raise self._fail("chunk size line longer than 4096 bytes")
+        line = bytes(buf[:end])
+        m = _CHUNK_LINE_RE.match(line)
+        if m is None:
+            raise self._fail(f"invalid chunk size line: {_snippet(line)}")
+        del buf[: end + 2]
+        size = int(m.group(1), 16)
+        if size == 0:
+            self._state = _TRAILERS
+            return self._read_trailers()
+        self._check_body_budget(size)
+        self._body_size += size
+        self._remaining = size
+        self._state = _CHUNK_DATA
+        return self._read_chunk_data()
+
+    def _read_chunk_data(self) -> Data | EndOfMessage | _Sentinel:
+        buf = self._buf
+        if not buf:
+            if self._eof:
+                raise self._fail("connection closed in the middle of a chunk")
+            return NEED_DATA
+        n = self._remaining
+        if len(buf) <= n:
+            data = bytes(buf)
+            buf.clear()
+        else:
+            data = bytes(buf[:n])
+            del buf[:n]
+        self._remaining = n - len(data)
+        if self._remaining == 0:
+            self._state = _CHUNK_CRLF
+        return Data(data)
+
+    def _read_chunk_crlf(self) -> Data | EndOfMessage | _Sentinel:
+        buf = self._buf
+        if len(buf) < 2:
+            if buf and buf[0] != 0x0D:
+                raise self._fail("chunk data not followed by CRLF")
+            if self._eof:
+                raise self._fail("connection closed in the middle of a chunked body")
+            return NEED_DATA
+        if buf[:2] != b"\r\n":
+            raise self._fail("chunk data not followed by CRLF")
+        del buf[:2]
+        self._state = _CHUNK_SIZE
+        return self._read_chunk_size()
+
+    def _read_trailers(self) -> EndOfMessage | _Sentinel:
+        buf = self._buf
+        if buf[:2] == b"\r\n":
+            del buf[:2]
+            self._state = _DONE
+            return EndOfMessage()
+        end = buf.find(b"\r\n\r\n", self._search_from)
+        if end == -1:
+            self._search_from = max(0, len(buf) - 3)
+            if len(buf) > self.max_header_size:
+                raise self._fail(
+                    f"trailer section larger than {self.max_header_size} bytes", 431
+                )
+            if self._eof:
+                raise self._fail("connection closed in the middle of the trailers")
+            if len(buf) >= 2 and (b"\n" in buf[:2] or buf[:1] == b"\r"):
+                raise self._fail("malformed end of chunked body")
+            return NEED_DATA
+        self._search_from = 0
+        if end + 4 > self.max_header_size:
+            raise self._fail(f"trailer section larger than {self.max_header_size} bytes", 431)
+        text = buf[:end].decode("latin-1")
+        bad = _bad_control(text)
+        if bad is not None:
+            raise self._fail(f"forbidden control character ({bad}) in trailers")
+        trailers = self._parse_fields(text, "trailer")
+        del buf[: end + 4]
+        self._state = _DONE
+        return EndOfMessage(trailers)
+
+    def _read_until_close(self) -> Data | EndOfMessage | _Sentinel:
+        buf = self._buf
+        if buf:
+            self._check_body_budget(len(buf))
+            self._body_size += len(buf)
+            data = bytes(buf)
+            buf.clear()
+            return Data(data)
+        if self._eof:
+            self._state = _DONE
+            return EndOfMessage()
+        return NEED_DATA
+
+    # ------------------------------------------------------------------
+    # Sending
+
+
+
+# State -> reader. _HEAD, _DONE, _ERROR, _CLOSED and _SWITCHED are handled
+# inline in next_event; _DONE appears here too for the owed EndOfMessage.
+_RECV_STEPS = {
+    _BODY_LENGTH: _Receiver._read_length,
+    _CHUNK_SIZE: _Receiver._read_chunk_size,
+    _CHUNK_DATA: _Receiver._read_chunk_data,
+    _CHUNK_CRLF: _Receiver._read_chunk_crlf,
+    _TRAILERS: _Receiver._read_trailers,
+    _BODY_UNTIL_CLOSE: _Receiver._read_until_close,
+}

@@ -1,0 +1,280 @@
+"""The sending half of `HTTP1Codec`: message parts in, bytes out."""
+
+from __future__ import annotations
+
+import re
+
+from ._codec_states import (
+    _CONTENT_LENGTH_RE,
+    _CTL_RE,
+    _DONE,
+    _NO_BODY_STATUSES,
+    _OUT_CHUNKED,
+    _OUT_DONE,
+    _OUT_IDLE,
+    _OUT_LENGTH,
+    _OUT_NONE,
+    _OUT_UNTIL_CLOSE,
+    _TOKEN_RE,
+    _CodecFields,
+)
+from ._errors import HTTPOutputError, _snippet
+from ._headers import HTTPHeaders
+from ._startline import SUPPORTED_VERSIONS, RequestStartLine, ResponseStartLine
+
+__all__: list[str] = []
+
+_OUT_TARGET_RE = re.compile(r"[\x21-\x7e]+\Z")
+
+
+class _Sender(_CodecFields):
+    """Sending methods of `HTTP1Codec` (which owns the slots)."""
+
+    __slots__ = ()
+
+    def send_head(
+        self,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+        extra: list[tuple[str, str]] | None = None,
+    ) -> list[bytes]:
+        """Serialize a message head and choose the body framing.
+
+        Server role: a `ResponseStartLine`. Without ``Content-Length`` or
+        ``Transfer-Encoding`` the body is sent chunked to an HTTP/1.1 client
+        and delimited by closing the connection otherwise. ``Connection:
+        close`` (or ``keep-alive`` for an HTTP/1.0 client) is added as
+        needed. Responses to HEAD, and 1xx/204/304 responses, carry no body.
+        ``1xx`` heads may precede the final one.
+
+        Client role: a `RequestStartLine`; the body is framed by its
+        ``Content-Length`` or ``Transfer-Encoding: chunked`` header, else it
+        must be empty.
+
+        Args:
+            start_line: The status line (server) or request line (client).
+            headers: The header fields; not modified.
+            extra: More ``(name, value)`` fields to send after ``headers``
+                (e.g. a ``Date`` computed by the server).
+
+        Returns:
+            A list of bytes to write.
+
+        Raises:
+            HTTPOutputError: On CR, LF, NUL or other controls in a value or
+                the reason, a name that is not a token, a value that is not
+                Latin-1, a head sent twice, or an invalid ``Content-Length``.
+        """
+        if self._out != _OUT_IDLE:
+            raise HTTPOutputError("message head already sent")
+        d = headers._dict
+        lines: list[str] = []
+        if self.role == "server":
+            if not isinstance(start_line, ResponseStartLine):
+                raise HTTPOutputError("a server sends a ResponseStartLine")
+            # The version is ignored: a server always answers as HTTP/1.1
+            # (RFC 9110 section 2.5), and callers may leave it empty.
+            _version, code, reason = start_line
+            if not 100 <= code <= 999:
+                raise HTTPOutputError(f"invalid status code: {code}")
+            lines.append(f"HTTP/1.1 {code} {reason}\r\n")
+            if 100 <= code < 200:
+                self._write_fields(lines, headers, extra)
+                return [self._encode_head(lines)]
+            framing = self._response_framing(code, d, lines)
+        else:
+            if not isinstance(start_line, RequestStartLine):
+                raise HTTPOutputError("a client sends a RequestStartLine")
+            method, target, version = start_line
+            if (
+                _TOKEN_RE.match(method) is None
+                or _OUT_TARGET_RE.match(target) is None
+                or version not in SUPPORTED_VERSIONS
+            ):
+                raise HTTPOutputError(
+                    f"invalid request line: {_snippet(f'{method} {target} {version}')}"
+                )
+            lines.append(f"{method} {target} {version}\r\n")
+            self._request_method = method
+            te = d.get("Transfer-Encoding")
+            if te is not None:
+                if len(te) != 1 or te[0].lower() != "chunked":
+                    raise HTTPOutputError("squall can only send Transfer-Encoding: chunked")
+                framing = _OUT_CHUNKED
+            elif "Content-Length" in d:
+                framing = _OUT_LENGTH
+            else:
+                framing = _OUT_NONE
+            conn = d.get("Connection")
+            if conn is not None and any("close" in v.lower() for v in conn):
+                self.keep_alive = False
+        if framing == _OUT_LENGTH:
+            cl = d["Content-Length"]
+            if len(cl) != 1 or _CONTENT_LENGTH_RE.match(cl[0]) is None:
+                raise HTTPOutputError(f"invalid Content-Length: {_snippet(','.join(cl))}")
+            self._out_remaining = int(cl[0])
+        self._write_fields(lines, headers, extra)
+        self._out = framing
+        return [self._encode_head(lines)]
+
+    def _response_framing(self, code: int, d: dict[str, list[str]], lines: list[str]) -> int:
+        conn = d.get("Connection")
+        if conn is not None and any("close" in v.lower() for v in conn):
+            self.keep_alive = False
+        if not self._request_keep_alive:
+            self.keep_alive = False
+        if self._state != _DONE:
+            # Answering before the request body was read: the unread rest
+            # cannot be told apart from a next request, so close afterwards.
+            self.keep_alive = False
+        http10 = self._request_version == "HTTP/1.0"
+        if self._request_method == "HEAD" or code in _NO_BODY_STATUSES:
+            framing = _OUT_NONE
+        elif "Transfer-Encoding" in d:
+            te = d["Transfer-Encoding"]
+            if len(te) != 1 or te[0].lower() != "chunked" or http10:
+                raise HTTPOutputError(
+                    "a response may only use Transfer-Encoding: chunked, to HTTP/1.1"
+                )
+            framing = _OUT_CHUNKED
+        elif "Content-Length" in d:
+            framing = _OUT_LENGTH
+        elif http10:
+            framing = _OUT_UNTIL_CLOSE
+            self.keep_alive = False
+        else:
+            framing = _OUT_CHUNKED
+            lines.append("Transfer-Encoding: chunked\r\n")
+        if conn is None:
+            if not self.keep_alive:
+                lines.append("Connection: close\r\n")
+            elif http10:
+                lines.append("Connection: keep-alive\r\n")
+        return framing
+
+    @staticmethod
+    def _write_fields(
+        lines: list[str], headers: HTTPHeaders, extra: list[tuple[str, str]] | None
+    ) -> None:
+        valid = _VALID_NAMES
+        for name, values in headers._dict.items():
+            if name not in valid:
+                _check_name(name)
+            for value in values:
+                lines.append(f"{name}: {value}\r\n")
+        if extra:
+            for name, value in extra:
+                if name not in valid:
+                    _check_name(name)
+                lines.append(f"{name}: {value}\r\n")
+
+    @staticmethod
+    def _encode_head(lines: list[str]) -> bytes:
+        lines.append("\r\n")
+        text = "".join(lines)
+        # Every CR and LF must be one of ours: one CRLF per line, nothing else.
+        n = len(lines)
+        if (
+            text.count("\n") != n
+            or text.count("\r") != n
+            or text.count("\r\n") != n
+            or _CTL_RE.search(text) is not None
+        ):
+            raise HTTPOutputError(
+                "CR, LF, NUL or another control character in a header value or "
+                "reason phrase; remove it (this prevents response splitting)"
+            )
+        try:
+            return text.encode("latin-1")
+        except UnicodeEncodeError:
+            raise HTTPOutputError(
+                "header values must be Latin-1; encode other text first "
+                "(e.g. percent-encoding or RFC 8187)"
+            ) from None
+
+    def send_data(self, data: bytes) -> list[bytes]:
+        """Frame a piece of body for sending.
+
+        Args:
+            data: Body bytes (an empty ``data`` produces nothing).
+
+        Returns:
+            A list of bytes to write (chunk framing included).
+
+        Raises:
+            HTTPOutputError: If no head was sent, the message is finished,
+                the data would exceed ``Content-Length``, or the message may
+                not have a body (1xx/204/304; data for a HEAD response is
+                dropped silently).
+        """
+        out = self._out
+        if not data:
+            if out == _OUT_IDLE or out == _OUT_DONE:
+                raise HTTPOutputError("send_data() before send_head() or after send_end()")
+            return []
+        if out == _OUT_CHUNKED:
+            return [b"%x\r\n" % len(data), data, b"\r\n"]
+        if out == _OUT_LENGTH:
+            n = len(data)
+            if n > self._out_remaining:
+                raise HTTPOutputError(
+                    f"tried to write {n} bytes with only {self._out_remaining} "
+                    "left of Content-Length"
+                )
+            self._out_remaining -= n
+            return [data]
+        if out == _OUT_UNTIL_CLOSE:
+            return [data]
+        if out == _OUT_NONE:
+            if self.role == "server" and self._request_method == "HEAD":
+                return []
+            raise HTTPOutputError("this message cannot have a body")
+        raise HTTPOutputError("send_data() before send_head() or after send_end()")
+
+    def send_end(self) -> list[bytes]:
+        """Finish the outgoing message.
+
+        Returns:
+            The bytes that end the body (``0\\r\\n\\r\\n`` when chunked), possibly none.
+
+        Raises:
+            HTTPOutputError: If no head was sent, the message is already
+                finished, or fewer bytes than ``Content-Length`` were sent.
+        """
+        out = self._out
+        if out == _OUT_IDLE or out == _OUT_DONE:
+            raise HTTPOutputError("send_end() before send_head() or twice")
+        self._out = _OUT_DONE
+        if out == _OUT_CHUNKED:
+            return [b"0\r\n\r\n"]
+        if out == _OUT_LENGTH and self._out_remaining:
+            self.keep_alive = False
+            raise HTTPOutputError(
+                f"tried to finish with {self._out_remaining} bytes of "
+                "Content-Length not written"
+            )
+        if out == _OUT_UNTIL_CLOSE:
+            self.keep_alive = False
+        return []
+
+    @property
+    def sending_done(self) -> bool:
+        """True once `send_end` has completed the outgoing message."""
+        return self._out == _OUT_DONE
+
+    @property
+    def head_sent(self) -> bool:
+        """True once a final head (not 1xx) was sent for the current message."""
+        return self._out != _OUT_IDLE
+
+
+_VALID_NAMES: set[str] = set()
+
+
+def _check_name(name: str) -> None:
+    """Raise unless ``name`` is a token; remember good names (bounded)."""
+    if _TOKEN_RE.match(name) is None:
+        raise HTTPOutputError(f"invalid header name: {_snippet(name)}")
+    if len(_VALID_NAMES) < 2048:
+        _VALID_NAMES.add(name)
+
