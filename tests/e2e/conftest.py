@@ -36,6 +36,7 @@ class FeedServer:
         self.process: subprocess.Popen[str] | None = None
         self.url = ""
         self.output: list[str] = []
+        self.exit_code: int | None = None
 
     def start(self, timeout: float = 20.0) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
@@ -70,10 +71,7 @@ class FeedServer:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
-
-    @property
-    def returncode(self) -> int | None:
-        return self.process.poll() if self.process else None
+        self.exit_code = process.returncode
 
 
 class Response:
@@ -203,7 +201,14 @@ def feed_server(tmp_path_factory: Any) -> Iterator[FeedServer]:
 
 @pytest.fixture
 def new_client(feed_server: FeedServer) -> Callable[[], Client]:
+    """``new_client()``: a fresh client (no cookies) of the shared server."""
     return lambda: Client(feed_server.url)
+
+
+@pytest.fixture
+def client_class() -> type[Client]:
+    """The `Client` class, for tests that start their own servers."""
+    return Client
 
 
 # -- browser tests ------------------------------------------------------------------

@@ -23,8 +23,14 @@ def sign_in(page: Any, base_url: str, nickname: str, path: str = "/") -> None:
     page.fill("input[name=nickname]", nickname)
     page.click("form[action='/login'] button[type=submit]")
     page.wait_for_selector("#composer")
+    ready(page)
     # Stamp the document: if it is still there later, the page never reloaded.
     page.evaluate("window.__sameDocument = true")
+
+
+def ready(page: Any) -> None:
+    """Wait until the page's scripts have run (before that, forms post the plain way)."""
+    page.wait_for_function("window.feed !== undefined")
 
 
 def live(page: Any) -> str:
@@ -131,6 +137,7 @@ def test_a_form_submitted_without_the_xsrf_token_is_refused(
     assert navigation.value.status == 403
 
     a.goto(feed_server.url + "/")
+    ready(a)
     assert entry(a, "xsrf victim").locator(".likes").count() == 0
 
     # The same form with its token goes through.
@@ -146,6 +153,7 @@ def test_switching_language_changes_the_page_text(feed_server: Any, browser_page
 
     with a.expect_navigation():
         a.select_option("form.language select", "es")
+    ready(a)
     assert a.inner_text("#composer button[type=submit]") == "Publicar"
     assert a.inner_text("form.logout button") == "Salir"
     assert a.get_attribute("html", "lang") == "es"
@@ -153,6 +161,7 @@ def test_switching_language_changes_the_page_text(feed_server: Any, browser_page
 
     with a.expect_navigation():
         a.select_option("form.language select", "ru")
+    ready(a)
     assert a.inner_text("#composer button[type=submit]") == "Опубликовать"
     a.fill("#composer textarea", "Привет")
     a.click("#composer button[type=submit]")
