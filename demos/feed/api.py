@@ -88,7 +88,7 @@ class EntriesApiHandler(BaseHandler):
         if not isinstance(text, str) or not 1 <= len(text.strip()) <= MAX_TEXT:
             raise ApiError(400, f"'text' must be a string of 1 to {MAX_TEXT} characters")
         entry_id, event = self.store.add_entry(self.current_user, text.strip())
-        self.publish(event)
+        self.hub.publish(event)
         entry = self.store.entry(entry_id)
         assert entry is not None
         self.set_status(201)

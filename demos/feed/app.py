@@ -27,7 +27,7 @@ class FeedApplication(squall.web.Application):
     def __init__(self, store: Store, hub: Hub, cookie_secret: str, **settings: Any) -> None:
         self.store = store
         self.hub = hub
-        routes = [
+        routes: list[Any] = [
             (r"/", handlers.HomeHandler),
             (r"/login", handlers.LoginHandler),
             (r"/logout", handlers.LogoutHandler),

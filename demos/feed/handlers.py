@@ -9,7 +9,7 @@ refuses any POST without it.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import squall.locale
 import squall.web
@@ -17,7 +17,7 @@ import squall.web
 if TYPE_CHECKING:
     from .app import FeedApplication
     from .hub import Hub
-    from .store import Event, Store
+    from .store import Store
 
 NICKNAME = re.compile(r"[\w.-]{1,24}")
 MAX_TEXT = 1000
@@ -78,16 +78,13 @@ class BaseHandler(squall.web.RequestHandler):
     @property
     def gmt_offset(self) -> int:
         """The reader's offset from UTC in minutes, as feed.js stores it."""
-        value = self.get_cookie("tz", "")
+        value = self.get_cookie("tz") or ""
         if re.fullmatch(r"-?\d{1,4}", value) and abs(int(value)) <= 14 * 60:
             return int(value)
         return 0
 
     def wants_json(self) -> bool:
         return "application/json" in self.request.headers.get("Accept", "")
-
-    def publish(self, event: Event) -> None:
-        self.hub.publish(event)
 
     def local_url(self, url: str | None, default: str = "/") -> str:
         """``url`` if it is a path on this site, else ``default`` (no open redirects)."""
@@ -102,7 +99,7 @@ class BaseHandler(squall.web.RequestHandler):
         else:
             self.redirect(url)
 
-    def refuse(self, message: str) -> None:
+    def refuse(self, message: str) -> NoReturn:
         """Answer 400 with ``message`` (translated) and stop the request."""
         message = self.locale.translate(message)
         self.set_status(400)
@@ -211,7 +208,7 @@ class NewEntryHandler(BaseHandler):
                 self.refuse("Only PNG, JPEG, GIF and WebP images can be uploaded.")
             image = (content_type, data)
         entry_id, event = self.store.add_entry(self.current_user, text, image)
-        self.publish(event)
+        self.hub.publish(event)
         self.done(f"/#entry-{entry_id}", entry_id=entry_id)
 
 
@@ -229,7 +226,7 @@ class LikeHandler(BaseHandler):
     @squall.web.authenticated
     def post(self, entry_id: str) -> None:
         number = self.entry_id_or_404(entry_id)
-        self.publish(self.store.toggle_like(number, self.current_user))
+        self.hub.publish(self.store.toggle_like(number, self.current_user))
         self.done(self.local_url(self.get_argument("next", None), f"/#entry-{number}"),
                   entry_id=number)
 
@@ -241,7 +238,7 @@ class CommentHandler(BaseHandler):
         text = self.get_argument("text", "").strip()
         if not text or len(text) > MAX_COMMENT:
             self.refuse("A comment is 1 to 500 characters.")
-        self.publish(self.store.add_comment(number, self.current_user, text))
+        self.hub.publish(self.store.add_comment(number, self.current_user, text))
         self.done(self.local_url(self.get_argument("next", None), f"/#entry-{number}"),
                   entry_id=number)
 

@@ -94,7 +94,9 @@ def compile_mo(messages: dict[str, str]) -> bytes:
     header_size = 7 * 4
     table_size = len(keys) * 8
     offset = header_size + 2 * table_size
-    id_table, str_table, blob = [], [], b""
+    id_table: list[tuple[int, int]] = []
+    str_table: list[tuple[int, int]] = []
+    blob = b""
     for items, table in ((ids, id_table), (strs, str_table)):
         for item in items:
             table.append((len(item), offset + len(blob)))

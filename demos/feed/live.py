@@ -33,6 +33,7 @@ class UpdatesHandler(BaseHandler):
     """
 
     subscription: Subscription | None = None
+    reader_gone = False
 
     @squall.web.authenticated
     async def post(self) -> None:
@@ -44,14 +45,12 @@ class UpdatesHandler(BaseHandler):
             events = []
         finally:
             self.subscription.close()
-        if self.request.connection is not None and not self._client_gone:
+        if not self.reader_gone:
             self.write({"events": events})
 
-    _client_gone = False
-
     def on_connection_close(self) -> None:
-        # The reader closed the tab: stop waiting for them.
-        self._client_gone = True
+        # The reader closed the tab: stop waiting for news for them.
+        self.reader_gone = True
         if self.subscription is not None:
             self.subscription.close()
 

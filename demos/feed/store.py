@@ -103,7 +103,14 @@ class Store:
         for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
             # executescript runs the text as-is, so the step and the new
             # version number commit together or not at all.
-            self.db.executescript(f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;")
+            try:
+                self.db.executescript(
+                    f"BEGIN; {script}; PRAGMA user_version = {number}; COMMIT;"
+                )
+            except sqlite3.Error:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
 
     @contextlib.contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

@@ -456,3 +456,28 @@ def test_dates_are_relative_and_translated(new_client: Any) -> None:
     client.post("/language", {"locale": "es"})
     fragment = client.get(f"/entries/{entry_id}/html").text
     assert re.search(r"hace \d+ segundos?", fragment)
+
+
+def test_a_long_poll_whose_reader_leaves_is_dropped_quietly(feed_server: Any,
+                                                            new_client: Any) -> None:
+    client = signed_in(new_client, "rita")
+    body = f"since={last_event_id(client)}&_xsrf={client.xsrf()}"
+    host, port = feed_server.url.removeprefix("http://").split(":")
+    head = (
+        "POST /updates HTTP/1.1\r\n"
+        f"Host: {host}:{port}\r\n"
+        f"Cookie: user={client.cookie('user')}; _xsrf={client.xsrf()}\r\n"
+        "Content-Type: application/x-www-form-urlencoded\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    log_lines = len(feed_server.output)
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head.encode() + body.encode())
+        sock.settimeout(0.3)
+        with pytest.raises(socket.timeout):
+            sock.recv(1)  # held open: no news
+    # News after the reader left is fine, and the server carries on.
+    post_entry(client, "after the reader left")
+    assert client.get("/").status == 200
+    new_output = "".join(feed_server.output[log_lines:])
+    assert "Traceback" not in new_output and " E " not in new_output

@@ -49,6 +49,19 @@ def test_a_database_from_newer_code_is_refused(tmp_path: Any) -> None:
         Store(path)
 
 
+def test_a_failing_migration_step_changes_nothing(tmp_path: Any, monkeypatch: Any) -> None:
+    path = str(tmp_path / "s.sqlite3")
+    Store(path).close()
+    monkeypatch.setattr("feed.store.MIGRATIONS", MIGRATIONS + [
+        "CREATE TABLE tags (name TEXT); INSERT INTO nowhere VALUES (1);"])
+    with pytest.raises(sqlite3.OperationalError, match="nowhere"):
+        Store(path)
+    monkeypatch.undo()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'tags'").fetchall() == []
+
+
 def test_changes_are_logged_as_events_with_growing_ids(tmp_path: Any) -> None:
     store = Store(str(tmp_path / "s.sqlite3"))
     entry_id, first = store.add_entry("ann", "hi")
