@@ -36,7 +36,7 @@ class Echo(WebSocketHandler):
         self.write_message(message, binary=isinstance(message, bytes))
 
 
-async def test_echo_through_httpserver() -> None:
+async def _echo_through_httpserver() -> None:
     from squall.httpserver import HTTPServer
     from squall.netutil import bind_sockets
 
@@ -56,3 +56,17 @@ async def test_echo_through_httpserver() -> None:
     finally:
         server.stop()
         await asyncio.sleep(0)
+
+
+async def test_echo_through_httpserver() -> None:
+    await _echo_through_httpserver()
+
+
+def test_echo_through_httpserver_on_uvloop() -> None:
+    """uvloop's transports are not asyncio.Transport subclasses; the takeover must not care."""
+    uvloop = pytest.importorskip("uvloop")
+    loop = uvloop.new_event_loop()
+    try:
+        loop.run_until_complete(_echo_through_httpserver())
+    finally:
+        loop.close()

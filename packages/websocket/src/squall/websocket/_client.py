@@ -21,7 +21,7 @@ import collections
 import ssl
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import Any, cast
 
 from squall.httputil import HTTPHeaders, parse_response_start_line
 
@@ -203,9 +203,9 @@ class _HandshakeProtocol(asyncio.Protocol):
         self.lost = False
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
-        transport.write(self._request)
+        # uvloop's transports are not asyncio.Transport subclasses.
+        self.transport = cast(asyncio.Transport, transport)
+        self.transport.write(self._request)
 
     def data_received(self, data: bytes) -> None:
         if self.head.done():
@@ -357,7 +357,6 @@ async def _connect(
         raise TimeoutError(
             f"timed out after {connect_timeout} s connecting to {host}:{port}"
         ) from None
-    assert isinstance(transport, asyncio.Transport)
     try:
         try:
             head, _ = await asyncio.wait_for(handshake.head, request_timeout)

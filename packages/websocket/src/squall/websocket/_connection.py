@@ -28,7 +28,7 @@ import asyncio
 import collections
 import logging
 from collections.abc import Awaitable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from ._deflate import PerMessageDeflate
 from ._errors import WebSocketClosedError, WebSocketProtocolError
@@ -142,8 +142,8 @@ class WebSocketProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # Only reached if a transport is created for this protocol directly.
-        assert isinstance(transport, asyncio.Transport)
-        self.attach(transport)
+        # uvloop's transports are not asyncio.Transport subclasses.
+        self.attach(cast(asyncio.Transport, transport))
 
     def hold(self) -> None:
         """Stop delivering messages (they queue) until `release`."""

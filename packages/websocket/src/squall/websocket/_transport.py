@@ -15,7 +15,7 @@ understood:
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, cast
 
 from squall.iostream import BaseIOStream, StreamClosedError
 
@@ -48,8 +48,12 @@ def take_over(connection: Any) -> tuple[asyncio.Transport, bytes]:
         result, leftover = result
     if isinstance(result, BaseIOStream):
         return StreamTransport(result), bytes(leftover)
-    if isinstance(result, asyncio.Transport):
-        return result, bytes(leftover)
+    # uvloop's transports are not asyncio.Transport subclasses: accept any
+    # object with the transport methods the protocol uses.
+    if isinstance(result, asyncio.Transport) or all(
+        callable(getattr(result, name, None)) for name in ("write", "set_protocol", "close")
+    ):
+        return cast(asyncio.Transport, result), bytes(leftover)
     raise WebSocketError(
         f"detach() returned {type(result).__name__}; expected an asyncio.Transport "
         "(optionally with the bytes read past the request) or an IOStream"
