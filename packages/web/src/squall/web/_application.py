@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TYPE_CHECKING, Any, cast
 
@@ -117,9 +118,7 @@ class Application(HTTPServerConnectionDelegate):
             except ImportError:
                 gen_log.warning("autoreload requested but squall.autoreload is not installed")
             else:
-                start = getattr(autoreload, "start", None)
-                if start is not None:
-                    start()
+                autoreload.start()
 
     def _static_handlers(self) -> list[HandlerSpec]:
         """Routes for the ``static_path`` setting, tried before the app's own.
@@ -144,22 +143,50 @@ class Application(HTTPServerConnectionDelegate):
             (r"/(robots\.txt)", handler_class, handler_args),
         ]
 
-    def listen(self, port: int, address: str = "", **kwargs: Any) -> HTTPServer:
+    def listen(
+        self,
+        port: int,
+        address: str | None = "",
+        *,
+        family: socket.AddressFamily = socket.AF_UNSPEC,
+        backlog: int | None = None,
+        flags: int | None = None,
+        reuse_port: bool = False,
+        **kwargs: Any,
+    ) -> HTTPServer:
         """Start an `HTTPServer` for this application on ``port``.
 
+        The socket keywords go to `HTTPServer.listen`; every other keyword
+        goes to the `HTTPServer` constructor. For more control (several
+        processes, sockets bound elsewhere) create the server yourself.
+
         Args:
-            port: the TCP port.
-            address: the address to bind ("" for all interfaces).
-            **kwargs: passed to the `HTTPServer` constructor (``xheaders``,
-                ``ssl_options``, ``max_body_size``...).
+            port: the TCP port (0 picks a free one).
+            address: the address to bind (``""`` or ``None`` for all
+                interfaces).
+            family: ``socket.AF_INET`` or ``AF_INET6`` to bind one family
+                only (default: every family ``address`` resolves to).
+            backlog: the listen queue length (the server's default if
+                ``None``).
+            flags: ``getaddrinfo`` flags (e.g. ``socket.AI_NUMERICHOST``).
+            reuse_port: set ``SO_REUSEPORT`` so several processes can bind
+                the same port.
+            **kwargs: `HTTPServer` constructor arguments (``xheaders``,
+                ``ssl_options``, ``max_body_size``, ``idle_connection_timeout``...).
 
         Returns:
             The server, so it can be stopped later.
+
+        Raises:
+            TypeError: a keyword is neither a socket option above nor an
+                `HTTPServer` argument.
         """
         from squall.httpserver import HTTPServer
 
         server = HTTPServer(self, **kwargs)
-        server.listen(port, address)
+        server.listen(
+            port, address, family=family, backlog=backlog, flags=flags, reuse_port=reuse_port
+        )
         return server
 
     def add_handlers(self, host_pattern: str, host_handlers: Sequence[HandlerSpec]) -> None:
