@@ -245,15 +245,21 @@ def browser_pages(browser: Any, request: Any) -> Iterator[Callable[[], Any]]:
     """``new_page()`` gives a page in a fresh context (a separate user).
 
     When the test fails, every page's screenshot is saved under test-artifacts/.
+    Afterwards, a script error on any page, or a request to anywhere but the
+    local server (the demo must work offline), is an error of the test.
     """
     contexts: list[Any] = []
     pages: list[Any] = []
+    script_errors: list[str] = []
+    requested: list[str] = []
 
     def new_page() -> Any:
         context = browser.new_context(viewport={"width": 900, "height": 900})
         contexts.append(context)
         page = context.new_page()
         page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: script_errors.append(str(error)))
+        page.on("request", lambda request: requested.append(request.url))
         pages.append(page)
         return page
 
@@ -270,3 +276,8 @@ def browser_pages(browser: Any, request: Any) -> Iterator[Callable[[], Any]]:
                 print(f"could not take a screenshot of page {number}: {error}")
     for context in contexts:
         context.close()
+    assert script_errors == [], "script errors on the page"
+    elsewhere = [url for url in requested
+                 if not url.startswith(("http://127.0.0.1:", "ws://127.0.0.1:"))]
+    assert elsewhere == [], "requests that left the machine"
+    assert requested, "no requests were seen (is the request hook working?)"
