@@ -52,6 +52,9 @@ __all__ = ["RequestHandler"]
 app_log = logging.getLogger("squall.application")
 gen_log = logging.getLogger("squall.general")
 
+_time = time.time
+_sha1 = hashlib.sha1
+
 _F = TypeVar("_F", bound=Callable[..., Any])
 _ARG_DEFAULT: Any = object()
 
@@ -64,18 +67,33 @@ _ETAG_LIST = re.compile(rb'\*|(?:W/)?"[^"]*"')
 _DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
 _JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 _REDIRECT_UNSAFE = ("//", "/\\")
+_START_LINE_OK = ResponseStartLine("", 200, "OK")
 
-_date_cache: list[Any] = [0, ""]
+# The Date header of responses made in the current second, and when that
+# second ends: one time.time() and a comparison per response.
+_date_text = ""
+_date_until = 0.0
 
 
 def _http_date_now() -> str:
     """The ``Date`` header for now, formatted at most once a second."""
-    now = int(time.time())
-    if _date_cache[0] != now:
-        _date_cache[1] = http_date(now)
-        _date_cache[0] = now
-    text: str = _date_cache[1]
-    return text
+    now = _time()
+    return _date_text if now < _date_until else _refresh_date(now)
+
+
+def _refresh_date(now: float) -> str:
+    global _date_text, _date_until
+    second = int(now)
+    _date_text = http_date(second)
+    _date_until = second + 1.0
+    return _date_text
+
+
+# Header values that passed `_header_value` (str only): a handler usually
+# sets the same few values on every response. Bounded, so values taken from
+# requests cannot grow it without limit.
+_SAFE_VALUES: set[str] = set()
+_SAFE_VALUES_MAX = 1024
 
 
 @functools.lru_cache(maxsize=512)
@@ -103,6 +121,8 @@ def _header_value(value: Any) -> str:
             f"unsafe header value {text[:100]!r}: it contains CR, LF, NUL or another "
             "control character (TAB is the only one allowed)"
         )
+    if value.__class__ is str and len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
+        _SAFE_VALUES.add(text)
     return text
 
 
@@ -153,6 +173,8 @@ class RequestHandler(CookieMixin, RenderMixin):
     _new_cookies: dict[str, str] | None = None
     _transforms: list[Any] | None = None
     _multi_headers: dict[str, list[str]] | None = None
+    _watching_close = False
+    _connection_lost = False
 
     def __init__(
         self, application: Application, request: HTTPServerRequest, **kwargs: Any
@@ -161,7 +183,21 @@ class RequestHandler(CookieMixin, RenderMixin):
         self.request = request
         self.path_args: list[Any] = []
         self.path_kwargs: dict[str, Any] = {}
-        self.clear()
+        if type(self).clear is _BASE_CLEAR:
+            # clear(), inlined: this runs for every request.
+            now = _time()
+            self._headers: dict[str, str] = {
+                "Server": SERVER_HEADER,
+                "Content-Type": _DEFAULT_CONTENT_TYPE,
+                "Date": _date_text if now < _date_until else _refresh_date(now),
+            }
+            if type(self).set_default_headers is not RequestHandler.set_default_headers:
+                self.set_default_headers()
+            self._write_buffer: list[bytes] = []
+            self._status_code = 200
+            self._reason = "OK"
+        else:
+            self.clear()
         if kwargs or type(self).initialize is not RequestHandler.initialize:
             self.initialize(**kwargs)
 
@@ -216,15 +252,16 @@ class RequestHandler(CookieMixin, RenderMixin):
 
     def clear(self) -> None:
         """Reset all headers and the unflushed body to their defaults."""
-        self._headers: dict[str, str] = {
+        now = _time()
+        self._headers = {
             "Server": SERVER_HEADER,
             "Content-Type": _DEFAULT_CONTENT_TYPE,
-            "Date": _http_date_now(),
+            "Date": _date_text if now < _date_until else _refresh_date(now),
         }
         self._multi_headers = None
         if type(self).set_default_headers is not RequestHandler.set_default_headers:
             self.set_default_headers()
-        self._write_buffer: list[bytes] = []
+        self._write_buffer = []
         self._status_code = 200
         self._reason = "OK"
 
@@ -263,7 +300,10 @@ class RequestHandler(CookieMixin, RenderMixin):
             TypeError: the value is not a str, bytes, int or datetime.
         """
         name = _normalize_name(name)
-        self._headers[name] = _header_value(value)
+        if value.__class__ is str and value in _SAFE_VALUES:
+            self._headers[name] = value
+        else:
+            self._headers[name] = _header_value(value)
         if self._multi_headers is not None:
             self._multi_headers.pop(name, None)
 
@@ -290,6 +330,10 @@ class RequestHandler(CookieMixin, RenderMixin):
             self._multi_headers.pop(name, None)
 
     def _response_headers(self) -> HTTPHeaders:
+        if not self._multi_headers and not self._new_cookies:
+            # One value per name (the usual case): HTTPHeaders copies a
+            # plain dict in one step.
+            return HTTPHeaders(self._headers)
         headers = HTTPHeaders()
         for name, value in self._headers.items():
             headers.add(name, value)
@@ -338,26 +382,13 @@ class RequestHandler(CookieMixin, RenderMixin):
             until the connection's buffer drains, so ``await self.flush()``
             after each piece keeps a large response out of memory.
         """
-        chunk = b"".join(self._write_buffer) if self._write_buffer else b""
+        buffer = self._write_buffer
+        chunk = (buffer[0] if len(buffer) == 1 else b"".join(buffer)) if buffer else b""
         self._write_buffer = []
+        if not self._headers_written:
+            return self._send_head(chunk, include_footers)
         connection = self.request.connection
         assert connection is not None
-        if not self._headers_written:
-            self._headers_written = True
-            headers = self._response_headers()
-            if self._transforms:
-                status = self._status_code
-                for transform in self._transforms:
-                    status, headers, chunk = transform.transform_first_chunk(
-                        status, headers, chunk, include_footers
-                    )
-                if status != self._status_code:
-                    self._status_code = status
-                    self._reason = reason_for(status)
-            if self.request.method == "HEAD":
-                chunk = b""
-            start_line = ResponseStartLine("", self._status_code, self._reason)
-            return connection.write_headers(start_line, headers, chunk or None)
         if self._transforms:
             for transform in self._transforms:
                 chunk = transform.transform_chunk(chunk, include_footers)
@@ -366,6 +397,38 @@ class RequestHandler(CookieMixin, RenderMixin):
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         future.set_result(None)
         return future
+
+    def _send_head(self, chunk: bytes, include_footers: bool) -> asyncio.Future[None]:
+        """Write the status line and headers, with ``chunk`` as the first body part.
+
+        A small response goes to the connection as one head-and-body write.
+        """
+        self._headers_written = True
+        if not self._multi_headers and not self._new_cookies:
+            headers = HTTPHeaders(self._headers)  # as _response_headers, one call less
+        else:
+            headers = self._response_headers()
+        request = self.request
+        status = self._status_code
+        transforms = self._transforms
+        if transforms:
+            for transform in transforms:
+                status, headers, chunk = transform.transform_first_chunk(
+                    status, headers, chunk, include_footers
+                )
+            if status != self._status_code:
+                self._status_code = status
+                self._reason = reason_for(status)
+        if request.method == "HEAD":
+            chunk = b""
+        reason = self._reason
+        if status == 200 and reason == "OK":
+            start_line = _START_LINE_OK
+        else:
+            start_line = ResponseStartLine("", status, reason)
+        connection = request.connection
+        assert connection is not None
+        return connection.write_headers(start_line, headers, chunk or None)
 
     def finish(self, chunk: str | bytes | dict[str, Any] | None = None) -> asyncio.Future[None]:
         """Finish the response, optionally writing ``chunk`` first.
@@ -381,57 +444,72 @@ class RequestHandler(CookieMixin, RenderMixin):
             raise RuntimeError("finish() called twice: the response is already complete")
         if chunk is not None:
             self.write(chunk)
+        request = self.request
         if not self._headers_written:
+            headers = self._headers
             status = self._status_code
-            if (
-                status == 200
-                and self.request.method in ("GET", "HEAD")
-                and "Etag" not in self._headers
-            ):
-                cls = type(self)
-                if cls.compute_etag is _BASE_COMPUTE_ETAG and cls.set_etag_header is _BASE_SET_ETAG:
-                    # The default ETag: a hex digest needs no header validation.
-                    digest = hashlib.sha1()
-                    for part in self._write_buffer:
-                        digest.update(part)
-                    self._headers["Etag"] = '"' + digest.hexdigest() + '"'
-                else:
-                    self.set_etag_header()
-                if (
-                    cls.check_etag_header is not _BASE_CHECK_ETAG
-                    or "If-None-Match" in self.request.headers
-                ) and self.check_etag_header():
-                    self._write_buffer = []
-                    self.set_status(304)
-                    status = 304
+            if status == 200:
+                method = request.method
+                if (method == "GET" or method == "HEAD") and "Etag" not in headers:
+                    cls = type(self)
+                    if (
+                        cls.compute_etag is _BASE_COMPUTE_ETAG
+                        and cls.set_etag_header is _BASE_SET_ETAG
+                    ):
+                        # The default ETag: a hex digest needs no header validation.
+                        buffer = self._write_buffer
+                        if len(buffer) == 1:
+                            digest = _sha1(buffer[0])
+                        else:
+                            digest = _sha1()
+                            for part in buffer:
+                                digest.update(part)
+                        headers["Etag"] = '"' + digest.hexdigest() + '"'
+                    else:
+                        self.set_etag_header()
+                    if (
+                        cls.check_etag_header is not _BASE_CHECK_ETAG
+                        or "If-None-Match" in request.headers
+                    ) and self.check_etag_header():
+                        self._write_buffer = []
+                        self.set_status(304)
+                        status = 304
+            buffer = self._write_buffer
             if status in (204, 304) or status < 200:
-                if any(self._write_buffer):
+                if any(buffer):
                     raise RuntimeError(f"a {status} response cannot have a body")
-                self._write_buffer = []
-                self._headers.pop("Content-Length", None)
-                self._headers.pop("Transfer-Encoding", None)
+                self._write_buffer = buffer = []
+                headers.pop("Content-Length", None)
+                headers.pop("Transfer-Encoding", None)
                 if status == 304:
                     # RFC 9110 15.4.5: no representation metadata on a 304.
-                    self._headers.pop("Content-Type", None)
-                    self._headers.pop("Content-Encoding", None)
-                    self._headers.pop("Content-Language", None)
-            elif "Content-Length" not in self._headers:
-                self._headers["Content-Length"] = str(sum(map(len, self._write_buffer)))
-        future = self.flush(include_footers=True)
-        connection = self.request.connection
+                    headers.pop("Content-Type", None)
+                    headers.pop("Content-Encoding", None)
+                    headers.pop("Content-Language", None)
+            elif "Content-Length" not in headers:
+                headers["Content-Length"] = (
+                    str(len(buffer[0])) if len(buffer) == 1 else str(sum(map(len, buffer)))
+                )
+        if type(self).flush is _BASE_FLUSH and not self._headers_written:
+            # The whole response in one step: head and body in one write.
+            buffer = self._write_buffer
+            self._write_buffer = []
+            future = self._send_head(
+                (buffer[0] if len(buffer) == 1 else b"".join(buffer)) if buffer else b"", True
+            )
+        else:
+            future = self.flush(include_footers=True)
+        connection = request.connection
         assert connection is not None
-        if self.__dict__.get("_watching_close"):
+        if self._watching_close:
             connection.set_close_callback(None)
         connection.finish()
         self._finished = True
         self.application.log_request(self)
         self.on_finish()
-        self._break_cycles()
-        return future
-
-    def _break_cycles(self) -> None:
         # The template namespace refers back to the handler; drop it early.
         self.__dict__.pop("ui", None)
+        return future
 
     # ------------------------------------------------------------------
     # Redirects and errors
@@ -704,9 +782,10 @@ class RequestHandler(CookieMixin, RenderMixin):
         With ``run_method=False`` (streaming bodies) it stops after
         ``prepare``; the dispatcher calls `_run_method` when the body is in.
         """
-        self._transforms = transforms
+        if transforms is not None:
+            self._transforms = transforms
         try:
-            method = self.request.method
+            method: str = self.request.method  # type: ignore[assignment]
             if method not in self.SUPPORTED_METHODS:
                 raise HTTPError(405)
             if args:
@@ -730,18 +809,31 @@ class RequestHandler(CookieMixin, RenderMixin):
                 return self._spawn(self._continue_after_prepare(result, run_method))
             if self._finished or not run_method:
                 return None
-            return self._run_method()
+            # The HTTP method (as in `_run_method`, here in the same frame:
+            # this is the path of every request).
+            func = getattr(self, method.lower(), None)
+            if func is None or getattr(func, "__func__", None) is _UNIMPLEMENTED:
+                raise self._method_not_allowed()
+            result = func(*self.path_args, **self.path_kwargs)
+            if result is not None and inspect.isawaitable(result):
+                return self._spawn(self._await_method(result))
+            if self._auto_finish and not self._finished:
+                self.finish()
+            return None
         except Exception as error:
             self._handle_request_exception(error)
             return None
 
+    def _method_not_allowed(self) -> HTTPError:
+        error = HTTPError(405)
+        error._allow = _allowed_methods(type(self))  # type: ignore[attr-defined]
+        return error
+
     def _method_function(self) -> Callable[..., Any]:
         method = self.request.method or ""
         func = getattr(self, method.lower(), None)
-        if func is None or getattr(func, "__func__", None) is RequestHandler._unimplemented_method:
-            error = HTTPError(405)
-            error._allow = _allowed_methods(type(self))  # type: ignore[attr-defined]
-            raise error
+        if func is None or getattr(func, "__func__", None) is _UNIMPLEMENTED:
+            raise self._method_not_allowed()
         return func  # type: ignore[no-any-return]
 
     def _run_method(self) -> Awaitable[None] | None:
@@ -760,7 +852,7 @@ class RequestHandler(CookieMixin, RenderMixin):
 
     def _watch_close(self) -> None:
         """Get `on_connection_close` if the client leaves while we still work."""
-        if not self._finished and not self.__dict__.get("_watching_close"):
+        if not self._finished and not self._watching_close:
             connection = self.request.connection
             if connection is not None:
                 self._watching_close = True
@@ -790,7 +882,7 @@ class RequestHandler(CookieMixin, RenderMixin):
     def _on_connection_lost(self) -> None:
         """The client went away before the response was complete."""
         # The server may report it twice (close callback and delegate).
-        if self._finished or self.__dict__.get("_connection_lost"):
+        if self._finished or self._connection_lost:
             return
         self._connection_lost = True
         try:
@@ -820,6 +912,9 @@ class RequestHandler(CookieMixin, RenderMixin):
 _BASE_COMPUTE_ETAG = RequestHandler.compute_etag
 _BASE_SET_ETAG = RequestHandler.set_etag_header
 _BASE_CHECK_ETAG = RequestHandler.check_etag_header
+_BASE_FLUSH = RequestHandler.flush
+_BASE_CLEAR = RequestHandler.clear
+_UNIMPLEMENTED = RequestHandler._unimplemented_method
 
 
 def _allowed_methods(cls: type[RequestHandler]) -> str:

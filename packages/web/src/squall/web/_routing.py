@@ -18,6 +18,8 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Union
 
 if TYPE_CHECKING:
+    from squall.httputil import HTTPServerRequest
+
     from ._handler import RequestHandler
 
 __all__ = ["URLSpec", "url", "HandlerSpec", "RouteMatch", "HostRules", "Router"]
@@ -308,6 +310,22 @@ class Router:
                 if spec.name in self.named:
                     raise ValueError(f"two URL specs are named {spec.name!r}")
                 self.named[spec.name] = spec
+
+    def find_for(self, request: HTTPServerRequest) -> RouteMatch | None:
+        """Route ``request`` (its host name and path)."""
+        hosts = self.hosts
+        if len(hosts) == 1:
+            rules = hosts[0]
+            if rules.host_pattern == ".*$":
+                # One catch-all host: the host name is never needed.
+                if not rules._dirty:
+                    hit = rules._literal.get(request.path)
+                    if hit is not None:
+                        return hit
+                return rules.find(request.path)
+        return self.find(
+            request.host_name, request.path, lambda: "X-Real-Ip" in request.headers
+        )
 
     def find(
         self, host_name: str, path: str, has_real_ip: Callable[[], bool]
