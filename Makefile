@@ -9,7 +9,7 @@ POETRY_VERSION := 2.5.1
 PACKAGES := escape template locale ioloop httputil httpserver httpclient web websocket auth wsgi testing squall
 STAMP := .stamps/setup
 
-.PHONY: setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
+.PHONY: demo setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -21,6 +21,11 @@ $(STAMP): requirements-dev.txt $(wildcard packages/*/pyproject.toml)
 	@test -x $(POETRY_VENV)/bin/poetry || ( $(PYTHON) -m venv $(POETRY_VENV) && \
 		$(POETRY_VENV)/bin/python -m pip install -q --disable-pip-version-check poetry==$(POETRY_VERSION) )
 	@mkdir -p .stamps && touch $@
+
+# The demo: a real-time feed (demos/feed). `make demo PORT=9000` for another port.
+PORT ?= 8888
+demo: setup
+	cd demos && ../$(BIN)/python -m feed --port $(PORT)
 
 # The whole check, as CI runs it.
 test: setup pytest pytest-optimized boundaries typecheck docs
