@@ -313,6 +313,22 @@ def test_request_checks_bad_combinations(kwargs, message):
         HTTPRequest("http://example.com/", **kwargs)
 
 
+def test_websocket_urls_make_requests_but_are_not_fetched():
+    """squall.websocket takes an HTTPRequest for ws:// (to carry headers); fetch refuses it."""
+    request = HTTPRequest("wss://example.com/socket", headers={"Cookie": "a=b"})
+    assert request.url == "wss://example.com/socket"
+
+    async def fetch_it():
+        client = AsyncHTTPClient(force_instance=True)
+        try:
+            with pytest.raises(ValueError, match="websocket_connect"):
+                client.fetch(request)
+        finally:
+            client.close()
+
+    asyncio.run(fetch_it())
+
+
 @pytest.mark.parametrize(
     "url, message",
     [
@@ -475,7 +491,9 @@ def test_same_origin_redirect_keeps_credentials(servers, fetch):
     assert data["header_dict"]["authorization"] == "Bearer t"
 
 
-@pytest.mark.parametrize("location", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://x/"])
+@pytest.mark.parametrize(
+    "location", ["file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://x/", "ws://127.0.0.1/x"]
+)
 def test_redirect_to_other_schemes_refused(servers, fetch, location):
     with pytest.raises(HTTPClientError, match="refusing to follow the redirect"):
         fetch(servers.url(f"/redirect?code=302&to={location}"))

@@ -274,6 +274,11 @@ class AsyncHTTPClient:
         else:
             # The attributes may have been changed after construction.
             _check_method(request.method)
+        if request._url_parts.scheme not in ("http", "https"):
+            raise ValueError(
+                f"cannot fetch {request.url[:100]!r}: only http:// and https:// URLs can be "
+                "fetched (use squall.websocket.websocket_connect for ws:// and wss://)"
+            )
         _check_header_fields(request.headers)
         future: asyncio.Future[HTTPResponse] = self._loop.create_future()
         job = _Fetch(self, request, raise_error, callback, future)
@@ -425,6 +430,8 @@ def _redirect_target(job: _Fetch, response: HTTPResponse) -> HTTPRequest | None:
     new = copy.copy(request)
     try:
         new.url = new_url
+        if new._url_parts.scheme not in ("http", "https"):
+            raise ValueError("only http:// and https:// targets are followed")
     except ValueError as exc:
         _set_error(response, f"refusing to follow the redirect to {location[:100]!r}: {exc}")
         return None

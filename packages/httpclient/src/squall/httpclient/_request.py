@@ -80,7 +80,9 @@ def _split_url(url: str) -> _URL:
         url = _encode_iri(url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https"):
+    # ws:// and wss:// describe WebSocket requests (squall.websocket builds
+    # them from an HTTPRequest); fetch() itself refuses them.
+    if scheme not in ("http", "https", "ws", "wss"):
         raise ValueError(
             f"unsupported URL scheme {parts.scheme!r} in {url[:100]!r}; "
             "only http:// and https:// URLs can be fetched"
@@ -104,7 +106,7 @@ def _split_url(url: str) -> _URL:
     except ValueError:
         raise ValueError(f"the URL {url[:100]!r} has an invalid port") from None
     if port is None:
-        port = 443 if scheme == "https" else 80
+        port = 443 if scheme in ("https", "wss") else 80
     elif port == 0:
         raise ValueError(f"the URL {url[:100]!r} has port 0")
     netloc = parts.netloc.rpartition("@")[2]
