@@ -138,3 +138,33 @@ def test_valid_requests_parse_whatever_the_split(data: bytes, cuts: list[int]) -
     events = run("server", split(data, cuts), False)
     assert isinstance(events[0], RequestHead)
     assert isinstance(events[-1], EndOfMessage)
+
+
+HEADS = [r.split(b"\r\n\r\n", 1)[0] + b"\r\n" for r in VALID_REQUESTS] + [
+    b"GET /a HTTP/1.1\r\nHost: a\r\nX: \t v \xe9 \r\nx: 2\r\nCookie: a=b\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: a\r\nConnection: close, x\r\n",
+]
+
+
+def head_outcome(parse: Any) -> Any:
+    try:
+        head = parse()
+    except HTTPInputError as e:
+        return ("error", e.status_code)
+    return (head.start_line, dict(head.headers._dict), head.keep_alive, head.expect_continue)
+
+
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=mutated(HEADS))
+def test_fast_head_path_agrees_with_the_line_parser(data: bytes) -> None:
+    # The one-regex fast path must never accept what the line-by-line parser
+    # rejects, nor read an accepted head differently.
+    from squall.httputil._codec_recv import _REQUEST_HEAD_RE
+
+    text = data.decode("latin-1")
+    m = _REQUEST_HEAD_RE.match(text)
+    if m is None:
+        return  # the server uses the line parser: nothing to compare
+    fast = head_outcome(lambda: HTTP1Codec("server")._fast_request_head(m))
+    slow = head_outcome(lambda: HTTP1Codec("server")._parse_request_head(text[:-2]))
+    assert fast == slow

@@ -64,6 +64,9 @@ _APP = 3
 _PHASE_NAMES = ("idle", "header", "body", "app")
 _INF = float("inf")
 _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Responses whose first body chunk is at most this size go out as one joined
+# buffer in one transport.write; larger ones through writelines (no copy).
+_JOIN_LIMIT = 16384
 
 
 def _error_response(code: int) -> bytes:
@@ -114,7 +117,36 @@ class _RequestConnection(HTTPConnection):
         """
         if self.started or self.finished:
             raise HTTPOutputError("write_headers() called twice for one response")
-        return self._proto._write_head(self, start_line, headers, chunk)
+        # The hot path of every response, kept in one frame.
+        proto = self._proto
+        if self is not proto._request or proto._closed:
+            return proto._write_future()
+        codec = proto._codec
+        if proto._closing:
+            codec.keep_alive = False
+        parts = codec.send_head(
+            start_line, headers, None if "Date" in headers else proto._server._date_field
+        )
+        # (Annotated, not typing.cast: cast is a function call per response.)
+        transport: asyncio.Transport = proto._transport  # type: ignore[assignment]
+        if isinstance(start_line, ResponseStartLine) and start_line.code < 200:
+            # Informational: the final head is still to come.
+            transport.write(parts[0])
+            return proto._write_future()
+        self.started = True
+        if chunk:
+            parts += codec.send_data(chunk)
+            if len(chunk) <= _JOIN_LIMIT:
+                # One write of one small buffer beats writelines' bookkeeping.
+                transport.write(b"".join(parts))
+            else:
+                transport.writelines(parts)
+        else:
+            transport.write(parts[0])
+        done = proto._done_future
+        if done is not None and not proto._write_paused:
+            return done
+        return proto._write_future()
 
     def write(self, chunk: bytes) -> asyncio.Future[None]:
         """Write a piece of the response body.
@@ -135,7 +167,27 @@ class _RequestConnection(HTTPConnection):
         """
         if self.finished:
             raise HTTPOutputError("finish() called twice")
-        self._proto._finish_response(self)
+        proto = self._proto
+        if not self.started or self.raw or self is not proto._request or proto._closed:
+            proto._finish_response(self)
+            return
+        # The common case in one frame: a response whose head was written.
+        self.finished = True
+        self.close_callback = None
+        codec = proto._codec
+        try:
+            parts = codec.send_end()
+        except HTTPOutputError:
+            proto._close()
+            raise
+        if parts:
+            proto._transport.writelines(parts)  # type: ignore[union-attr]
+        if proto._request_done:
+            proto._next_cycle()
+        else:
+            # Answered before the body was read: the rest of the body cannot
+            # be told apart from a next request, so close once the data is out.
+            proto._close()
 
     def set_close_callback(self, callback: Callable[[], None] | None) -> None:
         """Run ``callback`` once if the connection closes before the response ends."""
@@ -384,7 +436,8 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     def _on_head(self, head: RequestHead) -> None:
         codec = self._codec
         params = self._params
-        if codec.reading_body:
+        reading_body = codec.reading_body
+        if reading_body:
             self._phase = _BODY
             self._deadline = self._loop.time() + self._body_timeout
         else:
@@ -412,7 +465,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         except Exception as e:
             self._app_error(e)
             return
-        self._continue_pending = head.expect_continue and codec.reading_body
+        self._continue_pending = head.expect_continue and reading_body
         if result is not None:
             self._block(result)
 
@@ -502,37 +555,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             done.set_result(None)
         return done
 
-    def _write_head(
-        self,
-        request: _RequestConnection,
-        start_line: RequestStartLine | ResponseStartLine,
-        headers: HTTPHeaders,
-        chunk: bytes | None,
-    ) -> asyncio.Future[None]:
-        if request is not self._request or self._closed:
-            return self._write_future()
-        codec = self._codec
-        if self._closing:
-            codec.keep_alive = False
-        extra = None if "Date" in headers else [("Date", self._server._date())]
-        parts = codec.send_head(start_line, headers, extra)
-        if isinstance(start_line, ResponseStartLine) and start_line.code < 200:
-            # Informational: the final head is still to come.
-            self._transport.write(parts[0])  # type: ignore[union-attr]
-            return self._write_future()
-        request.started = True
-        if chunk:
-            parts += codec.send_data(chunk)
-        self._transport.writelines(parts)  # type: ignore[union-attr]
-        done = self._done_future
-        if done is not None and not self._write_paused:
-            return done
-        return self._write_future()
-
     def _write_body(self, request: _RequestConnection, chunk: bytes) -> asyncio.Future[None]:
         if request is not self._request or self._closed:
             return self._write_future()
-        transport = cast(asyncio.Transport, self._transport)
+        transport: asyncio.Transport = self._transport  # type: ignore[assignment]
         if not request.started:
             # Legacy raw mode: the callback writes the whole response itself.
             request.started = True
@@ -551,14 +577,16 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if request is not self._request or self._closed:
             request.finished = True
             return
-        transport = cast(asyncio.Transport, self._transport)
+        transport: asyncio.Transport = self._transport  # type: ignore[assignment]
         codec = self._codec
         if request.raw:
             request.finished = True
             self._close()
             return
         if not request.started:
-            self._write_head(request, ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders({"Content-Length": "0"}), None)
+            request.write_headers(
+                ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders({"Content-Length": "0"})
+            )
         request.finished = True
         request.close_callback = None
         try:

@@ -73,9 +73,8 @@ class _CallableAdapter(HTTPMessageDelegate):
     def headers_received(
         self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
     ) -> None:
-        if not isinstance(start_line, RequestStartLine):  # pragma: no cover - server only
-            raise TypeError("a server delegate receives request start lines")
-        self._start = start_line
+        # (A server connection only ever passes a RequestStartLine.)
+        self._start = start_line  # type: ignore[assignment]
         self._headers = headers
 
     def data_received(self, chunk: bytes) -> None:
@@ -87,12 +86,12 @@ class _CallableAdapter(HTTPMessageDelegate):
             server_connection=self._server_conn,
             start_line=self._start,
             headers=self._headers,
-            body=b"".join(self._chunks),
+            body=b"".join(self._chunks) if self._chunks else b"",
         )
         self._chunks = []
         request._parse_body()  # an HTTPInputError here becomes a 400
         result = self._callback(request)
-        if inspect.isawaitable(result):
+        if result is not None and inspect.isawaitable(result):
             future = asyncio.ensure_future(result)
             future.add_done_callback(_log_callback_failure)
 
@@ -241,8 +240,9 @@ class HTTPServer:
         self._starting: list[asyncio.Task[None]] = []
         self._connections: set[HTTP1ServerProtocol] = set()
         self._sweeper: asyncio.TimerHandle | None = None
-        self._date_second = -1
-        self._date_value = ""
+        # The Date header field, refreshed by the sweeper (about once a
+        # second) rather than formatted or even looked up per response.
+        self._date_field: list[tuple[str, str]] = []
         self._closed_waiter: asyncio.Future[None] | None = None
         # A coarse clock for connection deadlines, refreshed by the sweeper.
         self._now = 0.0
@@ -436,6 +436,7 @@ class HTTPServer:
         self._connections.add(conn)
         if self._sweeper is None:
             self._now = conn._loop.time()
+            self._refresh_date()
         if self._stopped and self._closed_waiter is not None:
             conn._start_close()
         if self._sweeper is None:
@@ -461,6 +462,7 @@ class HTTPServer:
     def _sweep(self, loop: asyncio.AbstractEventLoop) -> None:
         """Enforce the connections' deadlines (runs every second or so)."""
         self._now = now = loop.time()
+        self._refresh_date()
         for conn in list(self._connections):
             conn._check_deadline(now)
         if self._connections:
@@ -468,14 +470,13 @@ class HTTPServer:
         else:
             self._sweeper = None
 
-    def _date(self) -> str:
-        """The ``Date`` header value, formatted at most once a second."""
-        now = time.time()
-        second = int(now)
-        if second != self._date_second:
-            self._date_second = second
-            self._date_value = email.utils.formatdate(second, usegmt=True)
-        return self._date_value
+    def _refresh_date(self) -> None:
+        """Format the ``Date`` field sent with responses that lack one.
+
+        Called when the first connection opens and by every sweep: a date at
+        most about a second old, at no cost per response.
+        """
+        self._date_field = [("Date", email.utils.formatdate(time.time(), usegmt=True))]
 
     # Tornado's HTTPServer is itself a connection delegate: keep the names.
     def start_request(self, server_conn: object, request_conn: HTTPConnection) -> HTTPMessageDelegate:

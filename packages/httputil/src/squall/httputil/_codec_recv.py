@@ -22,7 +22,7 @@ from ._events import (
     ResponseHead,
     _Sentinel,
 )
-from ._headers import _NORMALIZED, HTTPHeaders, _normalize_name
+from ._headers import _NORMALIZED, HTTPHeaders, _new_headers, _normalize_name
 from ._startline import (
     _REQUEST_LINE_RE,
     SUPPORTED_VERSIONS,
@@ -81,6 +81,16 @@ _CHUNK_LINE_RE = re.compile(
     rb"((?:[ \t]*;[ \t]*" + _TCHAR + rb"+(?:[ \t]*=[ \t]*(?:" + _TCHAR + rb"+"
     rb'|"(?:[\t \x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t \x21-\x7e\x80-\xff])*"))?)*)\Z'
 )
+# A whole request head in one match (the fast path): request-line, then
+# "token:value" fields, each line ending in CRLF; values hold HTAB, SP,
+# visible ASCII and obs-text only (RFC 9112 sections 3 and 5; RFC 9110
+# section 5.5). Anything else goes to the line-by-line parser for its error.
+_TCHARS = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]"
+_REQUEST_HEAD_RE = re.compile(
+    rf"({_TCHARS}+) ([\x21-\x7e]+) (HTTP/1\.[01])\r\n"
+    rf"((?:{_TCHARS}+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\Z"
+)
+_new_tuple = tuple.__new__
 _HOST_RE = re.compile(
     r"(?:[A-Za-z0-9\-._~!$&'()*+=%]*|\[[0-9A-Za-z:.\-]+\])(?::[0-9]*)?\Z"
 )
@@ -195,12 +205,16 @@ class _Receiver(_CodecFields):
         self._start_ok = False
         if end > self.max_start_line_size or end + 4 > self.max_header_size:
             self._check_head_size(end + 4)
-        text = buf[:end].decode("latin-1")
+        # Keep the CRLF that ends the last line: every line then ends in one.
+        text = buf[: end + 2].decode("latin-1")
         del buf[: end + 4]
         try:
             if self.role == "server":
-                return self._parse_request_head(text)
-            return self._parse_response_head(text)
+                m = _REQUEST_HEAD_RE.match(text)
+                if m is not None:
+                    return self._fast_request_head(m)
+                return self._parse_request_head(text[:-2])
+            return self._parse_response_head(text[:-2])
         except HTTPInputError:
             self._state = _ERROR
             self.keep_alive = False
@@ -285,7 +299,34 @@ class _Receiver(_CodecFields):
         first, _, fields = text.partition("\r\n")
         return first, fields
 
+    def _fast_request_head(self, m: re.Match[str]) -> RequestHead:
+        """Finish a request head that `_REQUEST_HEAD_RE` matched as a whole.
+
+        The match already proved the grammar (token method, visible target,
+        HTTP/1.0 or 1.1, ``token:value`` fields without stray controls), so
+        only the split into fields and the semantic checks remain.
+        """
+        method, target, version, fields = m.groups()
+        d: dict[str, list[str]] = {}
+        if fields:
+            lines = fields.split("\r\n")
+            lines.pop()  # the empty string after the last CRLF
+            if len(lines) > self.max_header_count:
+                raise HTTPInputError(f"more than {self.max_header_count} header fields", 431)
+            cache = _NORMALIZED
+            for line in lines:
+                name, _, value = line.partition(":")
+                norm = cache.get(name) or _normalize_name(name)
+                value = value.strip(" \t")
+                values = d.get(norm)
+                if values is None:
+                    d[norm] = [value]
+                else:
+                    values.append(value)
+        return self._request_semantics(method, target, version, d)
+
     def _parse_request_head(self, text: str) -> RequestHead:
+        """The line-by-line parser: names the exact error in a malformed head."""
         first, fields = self._split_head(text)
         m = _REQUEST_LINE_RE.match(first)
         if m is None or m.group(3) not in SUPPORTED_VERSIONS:
@@ -294,7 +335,12 @@ class _Receiver(_CodecFields):
             start_line = RequestStartLine(*m.groups())
         method, target, version = start_line
         headers = self._parse_fields(fields, "header")
-        d = headers._dict
+        return self._request_semantics(method, target, version, headers._dict)
+
+    def _request_semantics(
+        self, method: str, target: str, version: str, d: dict[str, list[str]]
+    ) -> RequestHead:
+        """Check a parsed request head's meaning (RFC 9112) and set the framing."""
         self.their_http_version = version
         http11 = version == "HTTP/1.1"
 
@@ -346,7 +392,14 @@ class _Receiver(_CodecFields):
             # The common case, inlined: no body.
             self._state = _DONE
             self._pending_end = True
-        return RequestHead(start_line, headers, keep_alive, expect_continue)
+        # Built with tuple.__new__: the fields are valid by construction, and
+        # the NamedTuples' own __new__ is a Python-level call per event.
+        headers = _new_headers(HTTPHeaders)
+        headers._dict = d
+        return _new_tuple(
+            RequestHead,
+            (_new_tuple(RequestStartLine, (method, target, version)), headers, keep_alive, expect_continue),
+        )
 
     @staticmethod
     def _connection_keep_alive(d: dict[str, list[str]], http11: bool) -> bool:

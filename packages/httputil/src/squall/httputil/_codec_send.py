@@ -6,7 +6,6 @@ import re
 
 from ._codec_states import (
     _CONTENT_LENGTH_RE,
-    _CTL_RE,
     _DONE,
     _NO_BODY_STATUSES,
     _OUT_CHUNKED,
@@ -25,6 +24,8 @@ from ._startline import SUPPORTED_VERSIONS, RequestStartLine, ResponseStartLine
 __all__: list[str] = []
 
 _OUT_TARGET_RE = re.compile(r"[\x21-\x7e]+\Z")
+# Every control but HTAB (CR and LF included), for bytes.translate.
+_CONTROLS = bytes(range(0x09)) + bytes(range(0x0A, 0x20)) + b"\x7f"
 
 
 class _Sender(_CodecFields):
@@ -68,20 +69,21 @@ class _Sender(_CodecFields):
         if self._out != _OUT_IDLE:
             raise HTTPOutputError("message head already sent")
         d = headers._dict
-        lines: list[str] = []
         if self.role == "server":
-            if not isinstance(start_line, ResponseStartLine):
+            if start_line.__class__ is not ResponseStartLine and not isinstance(
+                start_line, ResponseStartLine
+            ):
                 raise HTTPOutputError("a server sends a ResponseStartLine")
             # The version is ignored: a server always answers as HTTP/1.1
             # (RFC 9110 section 2.5), and callers may leave it empty.
-            _version, code, reason = start_line
+            code = start_line[1]
             if not 100 <= code <= 999:
                 raise HTTPOutputError(f"invalid status code: {code}")
-            lines.append(f"HTTP/1.1 {code} {reason}\r\n")
-            if 100 <= code < 200:
-                self._write_fields(lines, headers, extra)
-                return [self._encode_head(lines)]
-            framing = self._response_framing(code, d, lines)
+            lines = [f"HTTP/1.1 {code} {start_line[2]}\r\n"]
+            if code < 200:
+                framing = _OUT_IDLE  # informational: the final head follows
+            else:
+                framing = self._response_framing(code, d, lines)
         else:
             if not isinstance(start_line, RequestStartLine):
                 raise HTTPOutputError("a client sends a RequestStartLine")
@@ -94,7 +96,7 @@ class _Sender(_CodecFields):
                 raise HTTPOutputError(
                     f"invalid request line: {_snippet(f'{method} {target} {version}')}"
                 )
-            lines.append(f"{method} {target} {version}\r\n")
+            lines = [f"{method} {target} {version}\r\n"]
             self._request_method = method
             te = d.get("Transfer-Encoding")
             if te is not None:
@@ -113,9 +115,38 @@ class _Sender(_CodecFields):
             if len(cl) != 1 or _CONTENT_LENGTH_RE.match(cl[0]) is None:
                 raise HTTPOutputError(f"invalid Content-Length: {_snippet(','.join(cl))}")
             self._out_remaining = int(cl[0])
-        self._write_fields(lines, headers, extra)
-        self._out = framing
-        return [self._encode_head(lines)]
+        # Names already seen valid are checked all at once, in C.
+        if not _VALID_NAMES.issuperset(d):
+            for name in d:
+                _check_name(name)
+        lines += [f"{name}: {value}\r\n" for name, values in d.items() for value in values]
+        if extra:
+            for name, value in extra:
+                if name not in _VALID_NAMES:
+                    _check_name(name)
+                lines.append(f"{name}: {value}\r\n")
+        lines.append("\r\n")
+        try:
+            head = "".join(lines).encode("latin-1")
+        except UnicodeEncodeError:
+            raise HTTPOutputError(
+                "header values must be Latin-1; encode other text first "
+                "(e.g. percent-encoding or RFC 8187)"
+            ) from None
+        # Every CR and LF must be one of ours and there must be no other
+        # control: deleting all controls but HTAB removes exactly one CRLF
+        # per line. Two C-speed passes; a regex scan costs twice as much.
+        n = len(lines)
+        if len(head) - len(head.translate(None, _CONTROLS)) != 2 * n or head.count(
+            b"\r\n"
+        ) != n:
+            raise HTTPOutputError(
+                "CR, LF, NUL or another control character in a header value or "
+                "reason phrase; remove it (this prevents response splitting)"
+            )
+        if framing != _OUT_IDLE:
+            self._out = framing
+        return [head]
 
     def _response_framing(self, code: int, d: dict[str, list[str]], lines: list[str]) -> int:
         conn = d.get("Connection")
@@ -151,46 +182,6 @@ class _Sender(_CodecFields):
             elif http10:
                 lines.append("Connection: keep-alive\r\n")
         return framing
-
-    @staticmethod
-    def _write_fields(
-        lines: list[str], headers: HTTPHeaders, extra: list[tuple[str, str]] | None
-    ) -> None:
-        valid = _VALID_NAMES
-        for name, values in headers._dict.items():
-            if name not in valid:
-                _check_name(name)
-            for value in values:
-                lines.append(f"{name}: {value}\r\n")
-        if extra:
-            for name, value in extra:
-                if name not in valid:
-                    _check_name(name)
-                lines.append(f"{name}: {value}\r\n")
-
-    @staticmethod
-    def _encode_head(lines: list[str]) -> bytes:
-        lines.append("\r\n")
-        text = "".join(lines)
-        # Every CR and LF must be one of ours: one CRLF per line, nothing else.
-        n = len(lines)
-        if (
-            text.count("\n") != n
-            or text.count("\r") != n
-            or text.count("\r\n") != n
-            or _CTL_RE.search(text) is not None
-        ):
-            raise HTTPOutputError(
-                "CR, LF, NUL or another control character in a header value or "
-                "reason phrase; remove it (this prevents response splitting)"
-            )
-        try:
-            return text.encode("latin-1")
-        except UnicodeEncodeError:
-            raise HTTPOutputError(
-                "header values must be Latin-1; encode other text first "
-                "(e.g. percent-encoding or RFC 8187)"
-            ) from None
 
     def send_data(self, data: bytes) -> list[bytes]:
         """Frame a piece of body for sending.

@@ -71,14 +71,16 @@ class HTTPHeaders(MutableMapping[str, str]):
             return
         if len(args) == 1 and not kwargs:
             arg = args[0]
-            if isinstance(arg, HTTPHeaders):
-                for name, values in arg._dict.items():
-                    d[name] = list(values)
-                return
+            # A plain dict first: isinstance() against this ABC-derived class
+            # costs more than the whole copy of a small dict.
             if type(arg) is dict:
                 cache = _NORMALIZED
                 for name, value in arg.items():
                     d[cache.get(name) or _normalize_name(name)] = [value]
+                return
+            if isinstance(arg, HTTPHeaders):
+                for name, values in arg._dict.items():
+                    d[name] = list(values)
                 return
         self.update(*args, **kwargs)
 
@@ -168,7 +170,7 @@ class HTTPHeaders(MutableMapping[str, str]):
     # -- MutableMapping ------------------------------------------------------
 
     def __getitem__(self, name: str) -> str:
-        values = self._dict[_normalize_name(name)]
+        values = self._dict[_NORMALIZED.get(name) or _normalize_name(name)]
         return values[0] if len(values) == 1 else ",".join(values)
 
     def __setitem__(self, name: str, value: str) -> None:
@@ -190,7 +192,7 @@ class HTTPHeaders(MutableMapping[str, str]):
 
     def get(self, name: str, default: Any = None) -> Any:
         """Return the joined values of ``name``, or ``default`` if absent."""
-        values = self._dict.get(_normalize_name(name))
+        values = self._dict.get(_NORMALIZED.get(name) or _normalize_name(name))
         if values is None:
             return default
         return values[0] if len(values) == 1 else ",".join(values)
@@ -217,3 +219,8 @@ class HTTPHeaders(MutableMapping[str, str]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({dict(self.items())!r})"
+
+
+# For the codec: HTTPHeaders.__new__ without __init__, to wrap a dict of
+# already validated and normalised fields (see _codec_recv).
+_new_headers = object.__new__

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import http.cookies
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ._body import parse_body_arguments
 from ._cookies import parse_cookie
 from ._headers import HTTPHeaders
 from ._startline import RequestStartLine
@@ -61,6 +62,10 @@ class HTTPServerRequest:
     path: str
     query: str
     _body_future: asyncio.Future[None] | None
+    # Computed on first access (see __getattr__), then plain attributes.
+    host_name: str
+    query_arguments: dict[str, list[bytes]]
+    arguments: dict[str, list[bytes]]
 
     def __init__(
         self,
@@ -84,11 +89,14 @@ class HTTPServerRequest:
         self.body = body or b""
 
         context = getattr(connection, "context", None)
-        self.remote_ip: str | None = getattr(context, "remote_ip", None)
-        self.protocol: str = getattr(context, "protocol", None) or "http"
+        if context is None:
+            self.remote_ip: str | None = None
+            self.protocol: str = "http"
+        else:
+            self.remote_ip = getattr(context, "remote_ip", None)
+            self.protocol = getattr(context, "protocol", None) or "http"
 
         self.host = host or self.headers.get("Host") or "127.0.0.1"
-        self.host_name = split_host_and_port(self.host.lower())[0]
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
@@ -100,13 +108,22 @@ class HTTPServerRequest:
             self.path, _, self.query = uri.partition("?")
         else:
             self.path = self.query = ""
-        self.query_arguments: dict[str, list[bytes]] = (
-            _parse_qs_bytes(self.query) if self.query else {}
-        )
-        self.arguments: dict[str, list[bytes]] = {
-            k: list(v) for k, v in self.query_arguments.items()
-        }
         self.body_arguments: dict[str, list[bytes]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        # Only called for attributes not set yet: ``host_name``,
+        # ``query_arguments`` and ``arguments`` are computed on first use
+        # (most requests never read them) and stored as plain attributes.
+        if name == "query_arguments":
+            value: Any = _parse_qs_bytes(self.query) if self.query else {}
+        elif name == "arguments":
+            value = {k: list(v) for k, v in self.query_arguments.items()}
+        elif name == "host_name":
+            value = split_host_and_port(self.host.lower())[0]
+        else:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        self.__dict__[name] = value
+        return value
 
     @property
     def cookies(self) -> dict[str, http.cookies.Morsel[str]]:
@@ -171,17 +188,21 @@ class HTTPServerRequest:
         Raises:
             HTTPInputError: If the body is malformed.
         """
-        from ._body import parse_body_arguments
-
+        headers = self.headers
+        content_type = headers.get("Content-Type")
+        if content_type is None and "Content-Encoding" not in headers:
+            return  # nothing to parse, nothing to warn about
         parse_body_arguments(
-            self.headers.get("Content-Type", ""),
+            content_type or "",
             self.body,
             self.body_arguments,
             self.files,
             self.headers,
         )
-        for name, values in self.body_arguments.items():
-            self.arguments.setdefault(name, []).extend(values)
+        if self.body_arguments:
+            arguments = self.arguments
+            for name, values in self.body_arguments.items():
+                arguments.setdefault(name, []).extend(values)
 
     def __repr__(self) -> str:
         fields = ("protocol", "host", "method", "uri", "version", "remote_ip")
