@@ -188,9 +188,9 @@ class _CollectingConnection(HTTPConnection):
             future.set_result(None)
         return future
 
-    def progress(self) -> asyncio.Future[None]:
+    def progress(self, loop: asyncio.AbstractEventLoop) -> asyncio.Future[None]:
         """A future resolved at the next write, finish or abort."""
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        future: asyncio.Future[None] = loop.create_future()
         self._progress = future
         return future
 
@@ -346,7 +346,7 @@ class WSGIAdapter:
                 )
             connection.streaming = True
             while connection.start_line is None and not connection.finished:
-                loop.run_until_complete(connection.progress())
+                loop.run_until_complete(connection.progress(loop))
             if not connection.finished:
                 head = connection.start_line
                 assert head is not None and connection.headers is not None
@@ -480,7 +480,7 @@ class _DrivenBody:
             if connection.finished or self._done:
                 self._done = True
                 raise StopIteration
-            self._loop.run_until_complete(connection.progress())
+            self._loop.run_until_complete(connection.progress(self._loop))
 
     def close(self) -> None:
         """Called by the WSGI server when it is done (or the client left)."""

@@ -1,0 +1,592 @@
+"""squall applications under WSGI: WSGIApplication and WSGIAdapter.
+
+Most tests go through a real WSGI server (the stdlib's wsgiref in a thread,
+gunicorn in a subprocess, CGIHandler in a subprocess); a few call the WSGI
+callable directly where a server would hide what is checked.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import os
+import re
+import subprocess
+import sys
+import textwrap
+import urllib.parse
+import wsgiref.util
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import squall.locale
+import squall.web
+import squall.wsgi
+from squall.web import HTTPError, RequestHandler, asynchronous, stream_request_body
+
+SECRET = "wsgi-test-secret-0123456789abcdef"
+
+
+class Hello(RequestHandler):
+    def get(self) -> None:
+        self.write("Hello, world")
+
+
+class Echo(RequestHandler):
+    def get(self, word: str) -> None:
+        self.write({"word": word, "q": self.get_argument("q", ""), "path": self.request.path})
+
+    def post(self, word: str) -> None:
+        self.write(
+            {
+                "word": word,
+                "name": self.get_body_argument("name"),
+                "files": sorted(self.request.files),
+                "ip": self.request.remote_ip,
+                "protocol": self.request.protocol,
+                "host": self.request.host,
+            }
+        )
+
+
+class Cookies(RequestHandler):
+    def get(self) -> None:
+        action = self.get_argument("action")
+        if action == "set":
+            self.set_cookie("plain", "v1")
+            self.set_signed_cookie("signed", "secret-value")
+            self.write("set")
+        else:
+            signed = self.get_signed_cookie("signed")
+            self.write(
+                {
+                    "plain": self.get_cookie("plain"),
+                    "signed": signed.decode() if signed is not None else None,
+                }
+            )
+
+
+class Form(RequestHandler):
+    def get(self) -> None:
+        self.write(self.xsrf_token)
+
+    def post(self) -> None:
+        self.write("accepted " + self.get_argument("x"))
+
+
+class Page(RequestHandler):
+    def get(self) -> None:
+        self.render("page.html", title="<b>bold</b>", items=["a", "b"])
+
+
+class Lang(RequestHandler):
+    def get(self) -> None:
+        self.write({"code": self.locale.code, "text": self.locale.translate("Sign in")})
+
+
+class Boom(RequestHandler):
+    def get(self) -> None:
+        raise ValueError("boom")
+
+
+class Teapot(RequestHandler):
+    def get(self) -> None:
+        raise HTTPError(418, reason="I am a teapot")
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.finish(f"custom error {status_code}")
+
+
+class Moved(RequestHandler):
+    def get(self) -> None:
+        self.redirect("/hello", permanent=True)
+
+
+class Flushed(RequestHandler):
+    def get(self) -> None:
+        self.write("part1,")
+        self.flush()
+        self.write("part2")
+
+
+class Headers(RequestHandler):
+    def get(self) -> None:
+        self.set_header("X-Answer", "42")
+        self.add_header("X-Many", "a")
+        self.add_header("X-Many", "b")
+        self.write(self.request.headers.get("X-Custom", "-"))
+
+
+@stream_request_body
+class Upload(RequestHandler):
+    def prepare(self) -> None:
+        self.received = 0
+        self.pieces = 0
+
+    def data_received(self, chunk: bytes) -> None:
+        self.received += len(chunk)
+        self.pieces += 1
+
+    def put(self) -> None:
+        self.write({"received": self.received, "pieces": self.pieces})
+
+
+class AsyncGet(RequestHandler):
+    async def get(self) -> None:
+        self.write("should not run")
+
+
+class AsyncPrepare(RequestHandler):
+    async def prepare(self) -> None:
+        pass
+
+    def get(self) -> None:
+        self.write("should not run")
+
+
+class Callback(RequestHandler):
+    @asynchronous
+    def get(self) -> None:
+        self.write("started")
+
+
+def make_app(tmp_path: Path, **settings: Any) -> squall.wsgi.WSGIApplication:
+    templates = tmp_path / "templates"
+    templates.mkdir(exist_ok=True)
+    (templates / "page.html").write_text(
+        "<h1>{{ title }}</h1>{% for i in items %}<i>{{ i }}</i>{% end %}"
+        '<form>{% module xsrf_form_html() %}</form><img src="{{ static_url("logo.txt") }}">'
+    )
+    static = tmp_path / "static"
+    static.mkdir(exist_ok=True)
+    (static / "logo.txt").write_bytes(b"LOGO" * 10)
+    (static / "big.bin").write_bytes(bytes(range(256)) * 4096 * 3)  # 3 MiB
+    return squall.wsgi.WSGIApplication(
+        [
+            (r"/hello", Hello),
+            (r"/echo/([^/]+)", Echo),
+            (r"/cookies", Cookies),
+            (r"/form", Form),
+            (r"/page", Page),
+            (r"/lang", Lang),
+            (r"/boom", Boom),
+            (r"/teapot", Teapot),
+            (r"/moved", Moved),
+            (r"/flushed", Flushed),
+            (r"/headers", Headers),
+            (r"/upload", Upload),
+            (r"/async-get", AsyncGet),
+            (r"/async-prepare", AsyncPrepare),
+            (r"/callback", Callback),
+        ],
+        cookie_secret=SECRET,
+        template_path=str(templates),
+        static_path=str(static),
+        **settings,
+    )
+
+
+def call_wsgi(
+    app: Callable[..., Any], path: str = "/", method: str = "GET", body: bytes = b"", **extra: Any
+) -> tuple[str, list[tuple[str, str]], bytes]:
+    """Call a WSGI app directly, as a minimal server would."""
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": method,
+        "PATH_INFO": path,
+        "wsgi.input": io.BytesIO(body),
+    }
+    if body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    environ.update(extra)
+    wsgiref.util.setup_testing_defaults(environ)
+    got: list[Any] = []
+
+    def start_response(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+        got[:] = [status, headers]
+        return lambda data: None
+
+    result = app(environ, start_response)
+    try:
+        data = b"".join(result)
+    finally:
+        close = getattr(result, "close", None)
+        if close is not None:
+            close()
+    return got[0], got[1], data
+
+
+# -- the spec's example -----------------------------------------------------
+
+SPEC_EXAMPLE = '''\
+import squall.web
+import squall.wsgi
+import wsgiref.handlers
+
+class MainHandler(squall.web.RequestHandler):
+    def get(self):
+        self.write("Hello, world")
+
+if __name__ == "__main__":
+    application = squall.wsgi.WSGIApplication([
+        (r"/", MainHandler),
+    ])
+    wsgiref.handlers.CGIHandler().run(application)
+'''
+
+
+def run_cgi(script: Path, path: str, method: str = "GET", body: bytes = b"", **env: str) -> bytes:
+    environ = {
+        k: v for k, v in os.environ.items() if not k.startswith(("HTTP_", "REQUEST_", "CONTENT_"))
+    }
+    environ.update(
+        REQUEST_METHOD=method,
+        SCRIPT_NAME="",
+        PATH_INFO=path,
+        QUERY_STRING="",
+        SERVER_NAME="example.org",
+        SERVER_PORT="80",
+        SERVER_PROTOCOL="HTTP/1.1",
+        GATEWAY_INTERFACE="CGI/1.1",
+        REMOTE_ADDR="192.0.2.7",
+        **env,
+    )
+    if body:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    done = subprocess.run(
+        [sys.executable, "-W", "error", str(script)],
+        input=body,
+        capture_output=True,
+        env=environ,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr.decode()
+    # (A 4xx access-log line reaches stderr through logging's last resort.)
+    assert b"Traceback" not in done.stderr and b"Warning" not in done.stderr, done.stderr.decode()
+    return done.stdout
+
+
+def parse_cgi(output: bytes) -> tuple[str, dict[str, str], bytes]:
+    head, _, body = output.partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = dict(line.split(": ", 1) for line in lines)
+    return headers.pop("Status"), headers, body
+
+
+def test_spec_example_under_cgi_handler(tmp_path: Path) -> None:
+    script = tmp_path / "hello.py"
+    script.write_text(SPEC_EXAMPLE)
+    status, headers, body = parse_cgi(run_cgi(script, "/"))
+    assert status == "200 OK"
+    assert body == b"Hello, world"
+    assert headers["Content-Length"] == "12"
+    assert headers["Content-Type"] == "text/html; charset=UTF-8"
+    status, _, body = parse_cgi(run_cgi(script, "/nowhere"))
+    assert status == "404 Not Found"
+    assert b"404" in body
+
+
+def test_cgi_post_body_and_remote_addr(tmp_path: Path) -> None:
+    script = tmp_path / "echo.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import wsgiref.handlers
+            import squall.web, squall.wsgi
+
+            class Echo(squall.web.RequestHandler):
+                def post(self):
+                    self.write({"name": self.get_argument("name"), "ip": self.request.remote_ip})
+
+            wsgiref.handlers.CGIHandler().run(squall.wsgi.WSGIApplication([(r"/e", Echo)]))
+            """
+        )
+    )
+    output = run_cgi(
+        script,
+        "/e",
+        method="POST",
+        body=b"name=caf%C3%A9",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+    )
+    status, _, body = parse_cgi(output)
+    assert status == "200 OK"
+    assert body.decode() == '{"name": "caf\\u00e9", "ip": "192.0.2.7"}'
+
+
+# -- through wsgiref's server -----------------------------------------------
+
+
+@pytest.fixture
+def port(tmp_path: Path, wsgiref_server: Callable[[Any], int]) -> int:
+    return wsgiref_server(make_app(tmp_path))
+
+
+def test_hello_and_404(port: int, fetch: Any) -> None:
+    resp = fetch(port, "/hello")
+    assert (resp.status, resp.body) == (200, b"Hello, world")
+    assert resp.header("Etag")
+    assert fetch(port, "/missing").status == 404
+
+
+def test_path_and_query_arguments_are_decoded(port: int, fetch: Any) -> None:
+    resp = fetch(port, "/echo/caf%C3%A9%20x?q=%E2%9C%93")
+    assert resp.status == 200
+    data = resp.text
+    assert '"word": "caf\\u00e9 x"' in data
+    assert '"q": "\\u2713"' in data
+    assert '"path": "/echo/caf%C3%A9%20x"' in data
+
+
+def test_form_post_multipart_and_connection_facts(port: int, fetch: Any) -> None:
+    boundary = "XyZ"
+    body = (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n"
+        f"Content-Type: text/plain\r\n\r\nhello file\r\n--{boundary}--\r\n"
+    ).encode()
+    resp = fetch(
+        port,
+        "/echo/w",
+        method="POST",
+        body=body,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert resp.status == 200
+    assert '"name": "Ada"' in resp.text
+    assert '"files": ["doc"]' in resp.text
+    assert '"ip": "127.0.0.1"' in resp.text
+    assert '"protocol": "http"' in resp.text
+    assert f'"host": "127.0.0.1:{port}"' in resp.text
+
+
+def test_cookies_and_signed_cookies(port: int, fetch: Any) -> None:
+    resp = fetch(port, "/cookies?action=set")
+    assert resp.status == 200
+    set_cookies = resp.headers.get_all("Set-Cookie")
+    assert len(set_cookies) == 2
+    jar = "; ".join(c.split(";", 1)[0] for c in set_cookies)
+    resp = fetch(port, "/cookies?action=get", headers={"Cookie": jar})
+    assert resp.text == '{"plain": "v1", "signed": "secret-value"}'
+    tampered = re.sub(r"signed=([^;]*)", lambda m: "signed=" + m.group(1)[:-2] + "00", jar)
+    resp = fetch(port, "/cookies?action=get", headers={"Cookie": tampered})
+    assert resp.text == '{"plain": "v1", "signed": null}'
+
+
+def test_xsrf(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch: Any) -> None:
+    port = wsgiref_server(make_app(tmp_path, xsrf_cookies=True))
+    resp = fetch(port, "/form")
+    cookie = resp.headers.get_all("Set-Cookie")[0].split(";", 1)[0]
+    token = resp.text
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    refused = fetch(port, "/form", method="POST", body=b"x=1", headers=form)
+    assert refused.status == 403
+    accepted = fetch(
+        port,
+        "/form",
+        method="POST",
+        body=urllib.parse.urlencode({"x": "1", "_xsrf": token}).encode(),
+        headers={**form, "Cookie": cookie},
+    )
+    assert (accepted.status, accepted.text) == (200, "accepted 1")
+
+
+def test_templates_autoescape_and_static_url(port: int, fetch: Any) -> None:
+    resp = fetch(port, "/page")
+    assert resp.status == 200
+    assert "<h1>&lt;b&gt;bold&lt;/b&gt;</h1><i>a</i><i>b</i>" in resp.text
+    assert 'name="_xsrf"' in resp.text
+    match = re.search(r'src="(/static/logo\.txt\?v=[0-9a-f]+)"', resp.text)
+    assert match is not None
+    static = fetch(port, match.group(1))
+    assert (static.status, static.body) == (200, b"LOGO" * 10)
+    assert "max-age" in (static.header("Cache-Control") or "")
+
+
+def test_locale(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch: Any) -> None:
+    translations = tmp_path / "translations"
+    translations.mkdir()
+    (translations / "es_ES.csv").write_text('"Sign in","Iniciar sesión"\n', encoding="utf-8")
+    squall.locale.load_translations(str(translations))
+    try:
+        port = wsgiref_server(make_app(tmp_path))
+        resp = fetch(port, "/lang", headers={"Accept-Language": "es-ES,es;q=0.9"})
+        assert resp.text == '{"code": "es_ES", "text": "Iniciar sesi\\u00f3n"}'
+        resp = fetch(port, "/lang", headers={"Accept-Language": "fr"})
+        assert resp.text == '{"code": "en_US", "text": "Sign in"}'
+    finally:
+        squall.locale.reset()
+
+
+def test_static_files_validators_ranges_and_big_file(port: int, fetch: Any, tmp_path: Path) -> None:
+    resp = fetch(port, "/static/logo.txt")
+    assert resp.status == 200
+    etag = resp.header("Etag")
+    assert etag
+    assert fetch(port, "/static/logo.txt", headers={"If-None-Match": etag}).status == 304
+    ranged = fetch(port, "/static/logo.txt", headers={"Range": "bytes=4-7"})
+    assert (ranged.status, ranged.body) == (206, b"LOGO")
+    head = fetch(port, "/static/logo.txt", method="HEAD")
+    assert (head.status, head.body, head.header("Content-Length")) == (200, b"", "40")
+    big = fetch(port, "/static/big.bin")
+    assert big.status == 200
+    assert big.body == (tmp_path / "static" / "big.bin").read_bytes()
+    assert fetch(port, "/static/../templates/page.html").status in (403, 404)
+
+
+def test_errors(port: int, fetch: Any, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
+        resp = fetch(port, "/boom")
+    assert resp.status == 500
+    assert b"Traceback" not in resp.body
+    assert any("boom" in str(r.exc_info) for r in caplog.records if r.exc_info)
+    teapot = fetch(port, "/teapot")
+    assert (teapot.status, teapot.reason, teapot.text) == (418, "I am a teapot", "custom error 418")
+    assert fetch(port, "/hello", method="DELETE").status == 405
+
+
+def test_redirect_flush_and_headers(port: int, fetch: Any) -> None:
+    moved = fetch(port, "/moved")
+    assert (moved.status, moved.header("Location")) == (301, "/hello")
+    flushed = fetch(port, "/flushed")
+    assert (flushed.status, flushed.body) == (200, b"part1,part2")
+    resp = fetch(port, "/headers", headers={"X-Custom": "yes"})
+    assert resp.text == "yes"
+    assert resp.header("X-Answer") == "42"
+    assert resp.headers.get_all("X-Many") == ["a", "b"]
+
+
+def test_streamed_request_body(port: int, fetch: Any) -> None:
+    body = b"z" * 200_000
+    resp = fetch(port, "/upload", method="PUT", body=body)
+    assert resp.status == 200
+    assert '"received": 200000' in resp.text
+    pieces = int(re.search(r'"pieces": (\d+)', resp.text).group(1))  # type: ignore[union-attr]
+    assert pieces > 1
+
+
+def test_body_larger_than_limit_is_413(tmp_path: Path) -> None:
+    adapter = squall.wsgi.WSGIAdapter(make_app(tmp_path), max_body_size=10)
+    status, _, _ = call_wsgi(adapter, "/echo/x", method="POST", body=b"name=0123456789")
+    assert status.startswith("413")
+    status, _, body = call_wsgi(
+        adapter,
+        "/echo/x",
+        method="POST",
+        body=b"name=abc",
+        CONTENT_TYPE="application/x-www-form-urlencoded",
+    )
+    assert status.startswith("200") and b'"name": "abc"' in body
+
+
+def test_malformed_content_length_is_400(tmp_path: Path) -> None:
+    adapter = squall.wsgi.WSGIAdapter(make_app(tmp_path))
+    status, _, _ = call_wsgi(adapter, "/echo/x", method="POST", CONTENT_LENGTH="-5")
+    assert status.startswith("400")
+
+
+# -- what WSGI cannot do -------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("/async-get", "AsyncGet cannot run under WSGI: its get() is a coroutine"),
+        ("/async-prepare", "AsyncPrepare cannot run under WSGI: its prepare() is a coroutine"),
+        ("/callback", "Callback cannot run under WSGI: it returned without finishing"),
+    ],
+)
+def test_async_handlers_are_refused_with_a_clear_error(
+    tmp_path: Path, path: str, expected: str
+) -> None:
+    app = make_app(tmp_path)
+    with _no_warnings():
+        with pytest.raises(squall.wsgi.AsyncHandlerError) as info:
+            call_wsgi(app, path)
+    assert expected in str(info.value)
+    assert "HTTPServer" in str(info.value)
+    # The adapter still works afterwards (a fresh private loop if needed).
+    status, _, body = call_wsgi(app, "/hello")
+    assert (status, body) == ("200 OK", b"Hello, world")
+
+
+def test_async_handler_gives_500_through_a_server(port: int, fetch: Any) -> None:
+    assert fetch(port, "/async-get").status == 500
+    assert fetch(port, "/hello").status == 200
+
+
+class _no_warnings:
+    """Fail on any warning (e.g. a coroutine that was never awaited)."""
+
+    def __enter__(self) -> None:
+        import warnings
+
+        self._catch = warnings.catch_warnings()
+        self._catch.__enter__()
+        warnings.simplefilter("error")
+
+    def __exit__(self, *exc: Any) -> None:
+        import gc
+
+        gc.collect()
+        self._catch.__exit__(*exc)
+
+
+# -- gunicorn ----------------------------------------------------------------
+
+GUNICORN_APP = '''\
+import squall.web
+import squall.wsgi
+
+
+class Main(squall.web.RequestHandler):
+    def get(self):
+        self.set_signed_cookie("who", "gunicorn")
+        self.write(dict(method=self.request.method, q=self.get_argument("q", "")))
+
+    def post(self):
+        self.write("posted " + self.get_argument("v"))
+
+
+class Who(squall.web.RequestHandler):
+    def get(self):
+        value = self.get_signed_cookie("who")
+        self.write(value or b"nobody")
+
+
+application = squall.wsgi.WSGIApplication(
+    [(r"/", Main), (r"/who", Who)],
+    cookie_secret="gunicorn-secret",
+    static_path=STATIC,
+)
+'''
+
+
+def test_gunicorn_serves_a_wsgi_application(
+    tmp_path: Path, gunicorn_server: Callable[..., int], fetch: Any
+) -> None:
+    static = tmp_path / "static"
+    static.mkdir()
+    (static / "style.css").write_text("body { color: red }")
+    (tmp_path / "squall_app.py").write_text(f"STATIC = {str(static)!r}\n" + GUNICORN_APP)
+    port = gunicorn_server(tmp_path, "squall_app:application")
+    resp = fetch(port, "/?q=1")
+    assert resp.status == 200
+    assert resp.text == '{"method": "GET", "q": "1"}'
+    cookie = resp.header("Set-Cookie").split(";", 1)[0]  # type: ignore[union-attr]
+    assert fetch(port, "/who", headers={"Cookie": cookie}).text == "gunicorn"
+    assert fetch(port, "/who").text == "nobody"
+    posted = fetch(
+        port,
+        "/",
+        method="POST",
+        body=b"v=ok",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert (posted.status, posted.text) == (200, "posted ok")
+    css = fetch(port, "/static/style.css")
+    assert (css.status, css.text) == (200, "body { color: red }")
+    assert css.header("Content-Type") == "text/css"
+    assert fetch(port, "/missing").status == 404
