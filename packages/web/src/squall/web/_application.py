@@ -213,7 +213,15 @@ class Application(HTTPServerConnectionDelegate):
         self, request: HTTPServerRequest
     ) -> tuple[type[RequestHandler], dict[str, Any], list[bytes | None], dict[str, bytes | None]]:
         """Route ``request``: the handler class, its kwargs, and the path groups."""
-        match: RouteMatch | None = self.router.find_for(request)
+        hosts = self.router.hosts
+        rules = hosts[0] if len(hosts) == 1 else None
+        match: RouteMatch | None
+        if rules is not None and not rules._dirty and rules.host_pattern == ".*$":
+            # One catch-all host (the usual case): a literal path is one
+            # dict lookup, and the host name is never needed.
+            match = rules._literal.get(request.path) or rules.find(request.path)
+        else:
+            match = self.router.find_for(request)
         if match is None:
             cls, kwargs = self._default_handler
             return cls, kwargs, [], {}
@@ -398,7 +406,21 @@ class _RequestDispatcher(HTTPMessageDelegate):
                 return
             for name, values in request.body_arguments.items():
                 request.arguments.setdefault(name, []).extend(values)
-        self.execute()
+        # execute(), inlined: this runs for every request.
+        application = self.application
+        try:
+            handler = self.handler = self.handler_class(
+                application, request, **self.handler_kwargs
+            )
+        except Exception:
+            app_log.error("error creating %s", self.handler_class.__name__, exc_info=True)
+            handler = self.handler = ErrorHandler(application, request, status_code=500)
+        transforms = application.transforms
+        handler._execute(
+            [transform(request) for transform in transforms] if transforms else None,
+            self.path_args,
+            self.path_kwargs,
+        )
 
     def _reject(self, error: HTTPInputError) -> None:
         gen_log.info("malformed request body: %s", error)
