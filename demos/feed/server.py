@@ -34,6 +34,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="where the database lives (default: demos/feed/data)")
     parser.add_argument("--debug", action="store_true",
                         help="reload on code changes, tracebacks in error pages")
+    parser.add_argument("--redis", metavar="URL", default=None,
+                        help="share live updates with other processes on the same data "
+                             "folder through Redis pub/sub, e.g. redis://127.0.0.1:6379/0")
     return parser.parse_args(argv)
 
 
@@ -54,7 +57,17 @@ async def serve(args: argparse.Namespace) -> None:
     os.makedirs(data_dir, exist_ok=True)
     i18n.load(data_dir)
     store = Store(os.path.join(data_dir, "feed.sqlite3"))
-    hub = Hub(store.events_after, store.last_event_id())
+    hub: Hub
+    redis_hub = None
+    if args.redis:
+        # Only now: the redis package is needed with --redis only.
+        from .redis_hub import RedisHub
+
+        hub = redis_hub = RedisHub(store.events_after, store.last_event_id(),
+                                   store.last_event_id, args.redis)
+        await redis_hub.start()
+    else:
+        hub = Hub(store.events_after, store.last_event_id())
     app = FeedApplication(store, hub, cookie_secret(data_dir), debug=args.debug)
     # Room for the largest image plus the form around it; bigger is a 413.
     server = squall.httpserver.HTTPServer(app, max_body_size=MAX_IMAGE_BYTES + 64 * 1024)
@@ -76,6 +89,8 @@ async def serve(args: argparse.Namespace) -> None:
     server.stop()
     hub.close()
     await server.close_all_connections(timeout=5)
+    if redis_hub is not None:
+        await redis_hub.stop()
     store.close()
     print("stopped", flush=True)
 
