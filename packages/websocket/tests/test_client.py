@@ -13,6 +13,11 @@ from typing import Any
 import pytest
 from wsraw import expected_accept, mask_bytes
 
+try:  # a plain import, so that tools/isolation.py installs it for these tests
+    import trustme
+except ImportError:
+    trustme = None
+
 import squall.web
 from squall.websocket import (
     WebSocketClosedError,
@@ -30,24 +35,25 @@ class Echo(WebSocketHandler):
             self.write_message(message, binary=isinstance(message, bytes))
 
 
+@pytest.fixture
 def app() -> squall.web.Application:
+    """Served by squall-testing's ``http_server`` fixture (``http_port``)."""
     return squall.web.Application([(r"/ws", Echo)])
 
 
-async def test_read_message_async_for_and_close(serve: Any) -> None:
-    async with serve(app()) as port:
-        conn = await websocket_connect(f"ws://127.0.0.1:{port}/ws")
-        for word in ("one", "two", "close"):
-            await conn.write_message(word)
-        received = [message async for message in conn]
-        assert received == ["one", "two"]
-        assert (conn.close_code, conn.close_reason) == (1001, "going away")
-        assert await conn.read_message() is None
-        with pytest.raises(WebSocketClosedError):
-            conn.write_message("too late")
+async def test_read_message_async_for_and_close(http_port: int) -> None:
+    conn = await websocket_connect(f"ws://127.0.0.1:{http_port}/ws")
+    for word in ("one", "two", "close"):
+        await conn.write_message(word)
+    received = [message async for message in conn]
+    assert received == ["one", "two"]
+    assert (conn.close_code, conn.close_reason) == (1001, "going away")
+    assert await conn.read_message() is None
+    with pytest.raises(WebSocketClosedError):
+        conn.write_message("too late")
 
 
-async def test_on_message_callback_and_connect_callback(serve: Any) -> None:
+async def test_on_message_callback_and_connect_callback(http_port: int) -> None:
     got: list[Any] = []
     finished = asyncio.Event()
     connected: list[Any] = []
@@ -57,18 +63,17 @@ async def test_on_message_callback_and_connect_callback(serve: Any) -> None:
         if message is None:
             finished.set()
 
-    async with serve(app()) as port:
-        future = websocket_connect(
-            f"ws://127.0.0.1:{port}/ws", callback=connected.append, on_message_callback=on_message
-        )
-        conn = await future
-        assert connected == [future]
-        await conn.write_message(b"\x01\x02", binary=True)
-        await conn.write_message("close")
-        await asyncio.wait_for(finished.wait(), 10)
-        assert got == [b"\x01\x02", None]
-        with pytest.raises(RuntimeError):
-            conn.read_message()
+    future = websocket_connect(
+        f"ws://127.0.0.1:{http_port}/ws", callback=connected.append, on_message_callback=on_message
+    )
+    conn = await future
+    assert connected == [future]
+    await conn.write_message(b"\x01\x02", binary=True)
+    await conn.write_message("close")
+    await asyncio.wait_for(finished.wait(), 10)
+    assert got == [b"\x01\x02", None]
+    with pytest.raises(RuntimeError):
+        conn.read_message()
 
 
 async def test_client_close_handshake(serve: Any) -> None:
@@ -83,20 +88,19 @@ async def test_client_close_handshake(serve: Any) -> None:
             codes.append((self.close_code, self.close_reason))
             closed.set()
 
-    async with serve(squall.web.Application([(r"/ws", Watch)])) as port:
-        conn = await websocket_connect(f"ws://127.0.0.1:{port}/ws")
-        conn.close(4100, "client leaving")
-        assert await conn.read_message() is None
-        await asyncio.wait_for(closed.wait(), 10)
-        assert codes == [(4100, "client leaving")]
-        assert conn.close_code == 4100  # the server echoed it
+    port = serve(squall.web.Application([(r"/ws", Watch)])).port
+    conn = await websocket_connect(f"ws://127.0.0.1:{port}/ws")
+    conn.close(4100, "client leaving")
+    assert await conn.read_message() is None
+    await asyncio.wait_for(closed.wait(), 10)
+    assert codes == [(4100, "client leaving")]
+    assert conn.close_code == 4100  # the server echoed it
 
 
-async def test_handshake_refused_raises_with_the_status(serve: Any) -> None:
-    async with serve(app()) as port:
-        with pytest.raises(Exception) as info:
-            await websocket_connect(f"ws://127.0.0.1:{port}/nowhere")
-        assert getattr(info.value, "code", None) == 404
+async def test_handshake_refused_raises_with_the_status(http_port: int) -> None:
+    with pytest.raises(Exception) as info:
+        await websocket_connect(f"ws://127.0.0.1:{http_port}/nowhere")
+    assert getattr(info.value, "code", None) == 404
 
 
 async def test_connection_refused_raises_oserror() -> None:
@@ -131,7 +135,10 @@ async def scripted(
         for line in head.split("\r\n"):
             if line.lower().startswith("sec-websocket-key:"):
                 key = line.split(":", 1)[1].strip()
-        await script(reader, writer, head.replace("\r\n", "\n") + "\n" + key)
+        try:
+            await script(reader, writer, head.replace("\r\n", "\n") + "\n" + key)
+        finally:
+            writer.close()
 
     def on_connect(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         tasks.append(asyncio.ensure_future(handle(reader, writer)))
@@ -152,6 +159,15 @@ def response(key: str, extra: str = "", accept: str | None = None) -> bytes:
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
         f"Sec-WebSocket-Accept: {accept}\r\n{extra}\r\n"
     ).encode()
+
+
+async def answer_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """Skip the client's frames up to its close frame; echo it (a server's part)."""
+    while True:
+        opcode, payload = await read_client_frame(reader)
+        if opcode == 8:
+            writer.write(bytes((0x88, len(payload))) + payload)
+            return
 
 
 async def read_client_frame(reader: asyncio.StreamReader) -> tuple[int, bytes]:
@@ -222,12 +238,13 @@ async def test_server_closing_before_answering() -> None:
 async def test_frames_sent_with_the_101_are_not_lost() -> None:
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: str) -> None:
         writer.write(response(head.rsplit("\n", 1)[1]) + b"\x81\x05early")
-        await reader.read()
+        await answer_close(reader, writer)
 
     async with scripted(script) as port:
         conn = await websocket_connect(f"ws://127.0.0.1:{port}/")
         assert await conn.read_message() == "early"
         conn.close()
+        assert await conn.read_message() is None
 
 
 @pytest.mark.parametrize(
@@ -265,14 +282,11 @@ async def test_client_ping_timeout_closes() -> None:
 
 
 async def test_unread_messages_pause_the_connection() -> None:
-    sent = asyncio.Event()
-
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, head: str) -> None:
         writer.write(response(head.rsplit("\n", 1)[1]))
         for i in range(3000):
             writer.write(b"\x82\x7e\x10\x00" + b"%08d" % i * 512)
-        sent.set()
-        await reader.read()
+        await answer_close(reader, writer)
 
     async with scripted(script) as port:
         conn = await websocket_connect(f"ws://127.0.0.1:{port}/")
@@ -283,6 +297,7 @@ async def test_unread_messages_pause_the_connection() -> None:
             message = await conn.read_message()
             assert message == b"%08d" % i * 512
         conn.close()
+        assert await conn.read_message() is None
 
 
 # ----------------------------------------------------------------------
@@ -291,7 +306,8 @@ async def test_unread_messages_pause_the_connection() -> None:
 
 @pytest.fixture
 def tls() -> Any:
-    trustme = pytest.importorskip("trustme")
+    if trustme is None:
+        pytest.skip("trustme (test certificates) is not installed")
     ca = trustme.CA()
     cert = ca.issue_cert("localhost", "127.0.0.1")
     server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)

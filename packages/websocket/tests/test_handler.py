@@ -11,6 +11,7 @@ import pytest
 from wsraw import RFC_ACCEPT, RawClient, build_frame
 
 import squall.web
+from squall.testing import ExpectLog
 from squall.websocket import WebSocketClosedError, WebSocketHandler
 
 
@@ -75,29 +76,38 @@ def make_app(rec: Recorder, **settings: Any) -> squall.web.Application:
     )
 
 
+@pytest.fixture
+def rec() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def app(rec: Recorder) -> squall.web.Application:
+    """Served by squall-testing's ``http_server`` fixture (``http_port``)."""
+    return make_app(rec)
+
+
 # ----------------------------------------------------------------------
 # Handshake
 
 
-async def test_handshake_answers_101_with_the_rfc_accept_value(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        assert client.status == 101
-        assert client.headers["sec-websocket-accept"] == RFC_ACCEPT
-        assert client.headers["upgrade"].lower() == "websocket"
-        assert "upgrade" in client.headers["connection"].lower()
-        assert "content-length" not in client.headers
-        assert await rec.get("open") == ((), {})
-        client.close()
+async def test_handshake_answers_101_with_the_rfc_accept_value(
+    rec: Recorder, http_port: int
+) -> None:
+    client = await RawClient.open(http_port)
+    assert client.status == 101
+    assert client.headers["sec-websocket-accept"] == RFC_ACCEPT
+    assert client.headers["upgrade"].lower() == "websocket"
+    assert "upgrade" in client.headers["connection"].lower()
+    assert "content-length" not in client.headers
+    assert await rec.get("open") == ((), {})
+    client.close()
 
 
-async def test_open_receives_path_arguments(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port, path="/args/room1")
-        assert await rec.get("open") == (("room1",), {})
-        client.close()
+async def test_open_receives_path_arguments(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port, path="/args/room1")
+    assert await rec.get("open") == (("room1",), {})
+    client.close()
 
 
 @pytest.mark.parametrize(
@@ -115,37 +125,34 @@ async def test_open_receives_path_arguments(serve: Any) -> None:
         ({"extra": {"Origin": "null"}}, 403),
     ],
 )
-async def test_invalid_handshakes_are_refused(serve: Any, kw: dict[str, Any], status: int) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port, **kw)
-        assert client.status == status
-        client.close()
+async def test_invalid_handshakes_are_refused(
+    rec: Recorder, http_port: int, kw: dict[str, Any], status: int
+) -> None:
+    client = await RawClient.open(http_port, **kw)
+    assert client.status == status
+    client.close()
     assert rec.events.empty()  # open() never ran
 
 
-async def test_unsupported_version_is_426_naming_13(serve: Any) -> None:
-    async with serve(make_app(Recorder())) as port:
-        client = await RawClient.open(port, extra={"Sec-WebSocket-Version": "8"})
-        assert client.status == 426
-        assert client.headers["sec-websocket-version"] == "13"
-        client.close()
+async def test_unsupported_version_is_426_naming_13(http_port: int) -> None:
+    client = await RawClient.open(http_port, extra={"Sec-WebSocket-Version": "8"})
+    assert client.status == 426
+    assert client.headers["sec-websocket-version"] == "13"
+    client.close()
 
 
-async def test_connection_header_is_a_case_insensitive_token_list(serve: Any) -> None:
-    async with serve(make_app(Recorder())) as port:
-        client = await RawClient.open(
-            port, extra={"Connection": "keep-alive, UPGRADE", "Upgrade": "WebSocket"}
-        )
-        assert client.status == 101
-        client.close()
+async def test_connection_header_is_a_case_insensitive_token_list(http_port: int) -> None:
+    client = await RawClient.open(
+        http_port, extra={"Connection": "keep-alive, UPGRADE", "Upgrade": "WebSocket"}
+    )
+    assert client.status == 101
+    client.close()
 
 
-async def test_same_origin_is_accepted(serve: Any) -> None:
-    async with serve(make_app(Recorder())) as port:
-        client = await RawClient.open(port, extra={"Origin": f"http://127.0.0.1:{port}"})
-        assert client.status == 101
-        client.close()
+async def test_same_origin_is_accepted(http_port: int) -> None:
+    client = await RawClient.open(http_port, extra={"Origin": f"http://127.0.0.1:{http_port}"})
+    assert client.status == 101
+    client.close()
 
 
 async def test_check_origin_can_be_overridden(serve: Any) -> None:
@@ -155,12 +162,12 @@ async def test_check_origin_can_be_overridden(serve: Any) -> None:
 
     rec = Recorder()
     app = squall.web.Application([(r"/ws", Open, {"rec": rec})])
-    async with serve(app) as port:
-        ok = await RawClient.open(port, extra={"Origin": "https://friend.example"})
-        bad = await RawClient.open(port, extra={"Origin": "https://evil.example"})
-        assert (ok.status, bad.status) == (101, 403)
-        ok.close()
-        bad.close()
+    port = serve(app).port
+    ok = await RawClient.open(port, extra={"Origin": "https://friend.example"})
+    bad = await RawClient.open(port, extra={"Origin": "https://evil.example"})
+    assert (ok.status, bad.status) == (101, 403)
+    ok.close()
+    bad.close()
 
 
 async def test_subprotocol_selection(serve: Any) -> None:
@@ -174,35 +181,33 @@ async def test_subprotocol_selection(serve: Any) -> None:
 
     rec = Recorder()
     app = squall.web.Application([(r"/ws", Proto, {"rec": rec})])
-    async with serve(app) as port:
-        client = await RawClient.open(port, extra={"Sec-WebSocket-Protocol": "chat.v1, chat.v2"})
-        assert client.headers["sec-websocket-protocol"] == "chat.v2"
-        assert await rec.get("offered") == ["chat.v1", "chat.v2"]
-        assert await rec.get("selected") == "chat.v2"
-        client.close()
-        none = await RawClient.open(port, extra={"Sec-WebSocket-Protocol": "other"})
-        assert none.status == 101 and "sec-websocket-protocol" not in none.headers
-        none.close()
+    port = serve(app).port
+    client = await RawClient.open(port, extra={"Sec-WebSocket-Protocol": "chat.v1, chat.v2"})
+    assert client.headers["sec-websocket-protocol"] == "chat.v2"
+    assert await rec.get("offered") == ["chat.v1", "chat.v2"]
+    assert await rec.get("selected") == "chat.v2"
+    client.close()
+    none = await RawClient.open(port, extra={"Sec-WebSocket-Protocol": "other"})
+    assert none.status == 101 and "sec-websocket-protocol" not in none.headers
+    none.close()
 
 
-async def test_malformed_extensions_header_is_400_when_compression_is_on(serve: Any) -> None:
-    async with serve(make_app(Recorder())) as port:
-        client = await RawClient.open(
-            port, path="/deflate", extra={"Sec-WebSocket-Extensions": 'permessage-deflate; x="'}
-        )
-        assert client.status == 400
-        client.close()
+async def test_malformed_extensions_header_is_400_when_compression_is_on(http_port: int) -> None:
+    client = await RawClient.open(
+        http_port, path="/deflate", extra={"Sec-WebSocket-Extensions": 'permessage-deflate; x="'}
+    )
+    assert client.status == 400
+    client.close()
 
 
-async def test_compression_is_only_negotiated_when_enabled(serve: Any) -> None:
+async def test_compression_is_only_negotiated_when_enabled(http_port: int) -> None:
     offer = {"Sec-WebSocket-Extensions": "permessage-deflate; client_max_window_bits"}
-    async with serve(make_app(Recorder())) as port:
-        plain = await RawClient.open(port, extra=offer)
-        assert "sec-websocket-extensions" not in plain.headers
-        plain.close()
-        deflate = await RawClient.open(port, path="/deflate", extra=offer)
-        assert deflate.headers["sec-websocket-extensions"].startswith("permessage-deflate")
-        deflate.close()
+    plain = await RawClient.open(http_port, extra=offer)
+    assert "sec-websocket-extensions" not in plain.headers
+    plain.close()
+    deflate = await RawClient.open(http_port, path="/deflate", extra=offer)
+    assert deflate.headers["sec-websocket-extensions"].startswith("permessage-deflate")
+    deflate.close()
 
 
 # ----------------------------------------------------------------------
@@ -238,31 +243,27 @@ async def expect_close(port: int, frames: bytes, code: int, **kw: Any) -> None:
     ],
 )
 async def test_protocol_violations_close_with_the_right_code(
-    serve: Any, frames: bytes, code: int
+    http_port: int, frames: bytes, code: int
 ) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        await expect_close(port, frames, code)
+    await expect_close(http_port, frames, code)
 
 
 async def test_max_message_size_setting(serve: Any) -> None:
     rec = Recorder()
-    async with serve(make_app(rec, websocket_max_message_size=1000)) as port:
-        client = await RawClient.open(port)
-        client.send_frame(2, b"x" * 1000)
-        assert await client.read_frame() == (True, 2, b"x" * 1000)
-        client.close()
-        await expect_close(port, build_frame(2, b"x" * 1001), 1009)
-        # Fragments count the in-flight buffer: 600 + 600 > 1000.
-        frames = build_frame(2, b"x" * 600, fin=False) + build_frame(0, b"y" * 600)
-        await expect_close(port, frames, 1009)
+    port = serve(make_app(rec, websocket_max_message_size=1000)).port
+    client = await RawClient.open(port)
+    client.send_frame(2, b"x" * 1000)
+    assert await client.read_frame() == (True, 2, b"x" * 1000)
+    client.close()
+    await expect_close(port, build_frame(2, b"x" * 1001), 1009)
+    # Fragments count the in-flight buffer: 600 + 600 > 1000.
+    frames = build_frame(2, b"x" * 600, fin=False) + build_frame(0, b"y" * 600)
+    await expect_close(port, frames, 1009)
 
 
-async def test_default_max_message_size_is_10_mib(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        head = bytes((0x82, 0xFF)) + struct.pack("!Q", 10 * 1024 * 1024 + 1) + b"abcd"
-        await expect_close(port, head, 1009)
+async def test_default_max_message_size_is_10_mib(http_port: int) -> None:
+    head = bytes((0x82, 0xFF)) + struct.pack("!Q", 10 * 1024 * 1024 + 1) + b"abcd"
+    await expect_close(http_port, head, 1009)
 
 
 async def test_deflate_bomb_over_the_wire_is_1009(serve: Any) -> None:
@@ -272,98 +273,92 @@ async def test_deflate_bomb_over_the_wire_is_1009(serve: Any) -> None:
     bomb = (comp.compress(b"\x00" * 3_000_000) + comp.flush(zlib.Z_SYNC_FLUSH))[:-4]
     rec = Recorder()
     offer = {"Sec-WebSocket-Extensions": "permessage-deflate"}
-    async with serve(make_app(rec, websocket_max_message_size=100_000)) as port:
-        await expect_close(port, build_frame(2, bomb, rsv=0x40), 1009, path="/deflate", extra=offer)
+    port = serve(make_app(rec, websocket_max_message_size=100_000)).port
+    await expect_close(port, build_frame(2, bomb, rsv=0x40), 1009, path="/deflate", extra=offer)
 
 
-async def test_fragments_with_interleaved_control_frames(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        client.send(
-            build_frame(1, b"Hel", fin=False)
-            + build_frame(9, b"mid")
-            + build_frame(0, b"lo")
-        )
-        assert await client.read_frame() == (True, 10, b"mid")  # the pong
-        assert await client.read_frame() == (True, 1, b"Hello")
-        assert await rec.get("ping") == b"mid"
-        assert await rec.get("message") == "Hello"
-        client.close()
+async def test_fragments_with_interleaved_control_frames(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    client.send(
+        build_frame(1, b"Hel", fin=False)
+        + build_frame(9, b"mid")
+        + build_frame(0, b"lo")
+    )
+    assert await client.read_frame() == (True, 10, b"mid")  # the pong
+    assert await client.read_frame() == (True, 1, b"Hello")
+    assert await rec.get("ping") == b"mid"
+    assert await rec.get("message") == "Hello"
+    client.close()
 
 
 # ----------------------------------------------------------------------
 # The handler API
 
 
-async def test_text_binary_and_json_messages(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        client.send_frame(1, "héllo".encode())
-        client.send_frame(2, b"\x00\xff")
-        client.send_frame(1, b"json")
-        assert await client.read_frame() == (True, 1, "héllo".encode())
-        assert await client.read_frame() == (True, 2, b"\x00\xff")
-        fin, opcode, payload = await client.read_frame()
-        assert opcode == 1 and json.loads(payload) == {"a": 1}
-        assert await rec.get("message") == "héllo"
-        assert await rec.get("message") == b"\x00\xff"
-        client.close()
+async def test_text_binary_and_json_messages(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    client.send_frame(1, "héllo".encode())
+    client.send_frame(2, b"\x00\xff")
+    client.send_frame(1, b"json")
+    assert await client.read_frame() == (True, 1, "héllo".encode())
+    assert await client.read_frame() == (True, 2, b"\x00\xff")
+    fin, opcode, payload = await client.read_frame()
+    assert opcode == 1 and json.loads(payload) == {"a": 1}
+    assert await rec.get("message") == "héllo"
+    assert await rec.get("message") == b"\x00\xff"
+    client.close()
 
 
-async def test_client_close_is_echoed_and_reported(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        client.send_frame(8, struct.pack("!H", 1001) + b"going")
-        assert await client.read_close() == (1001, b"")
-        assert await client.at_eof()
-        assert await rec.get("close") == (1001, "going")
+async def test_client_close_is_echoed_and_reported(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    client.send_frame(8, struct.pack("!H", 1001) + b"going")
+    assert await client.read_close() == (1001, b"")
+    assert await client.at_eof()
+    assert await rec.get("close") == (1001, "going")
+    client.close()
 
 
-async def test_server_close_sends_code_and_reason(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        client.send_frame(1, b"close-me")
-        assert await client.read_close() == (4001, b"as asked")
-        client.send_frame(8, struct.pack("!H", 4001))
-        assert await client.at_eof()
-        assert await rec.get("close") == (4001, "")
+async def test_server_close_sends_code_and_reason(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    client.send_frame(1, b"close-me")
+    assert await client.read_close() == (4001, b"as asked")
+    client.send_frame(8, struct.pack("!H", 4001))
+    assert await client.at_eof()
+    assert await rec.get("close") == (4001, "")
+    client.close()
 
 
-async def test_connection_drop_calls_on_close_once(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        await rec.get("open")
-        client.writer.transport.abort()
-        assert await rec.get("close") == (None, None)
-        await asyncio.sleep(0.05)
-        assert rec.events.empty()
+async def test_connection_drop_calls_on_close_once(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    await rec.get("open")
+    client.writer.transport.abort()
+    assert await rec.get("close") == (None, None)
+    await asyncio.sleep(0.05)
+    assert rec.events.empty()
+    client.close()
 
 
-async def test_exception_in_on_message_closes_with_1011(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
+async def test_exception_in_on_message_closes_with_1011(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    with ExpectLog("squall.application", "uncaught exception in WebSocket on_message"):
         client.send_frame(1, b"raise")
         code, _ = await client.read_close()
-        assert code == 1011
+    assert code == 1011
+    # Failing the connection (RFC 6455 section 7.1.7) closes TCP at once.
+    assert await client.at_eof()
+    assert await rec.get("close") == (None, None)  # no close frame came from the client
+    client.close()
 
 
-async def test_ping_pong_both_ways(serve: Any) -> None:
-    rec = Recorder()
-    async with serve(make_app(rec)) as port:
-        client = await RawClient.open(port)
-        client.send_frame(9, b"hi")
-        assert await client.read_frame() == (True, 10, b"hi")
-        client.send_frame(1, b"ping-me")
-        assert await client.read_frame() == (True, 9, b"srv")
-        client.send_frame(10, b"srv")
-        assert await rec.get("pong") == b"srv"
-        client.close()
+async def test_ping_pong_both_ways(rec: Recorder, http_port: int) -> None:
+    client = await RawClient.open(http_port)
+    client.send_frame(9, b"hi")
+    assert await client.read_frame() == (True, 10, b"hi")
+    client.send_frame(1, b"ping-me")
+    assert await client.read_frame() == (True, 9, b"srv")
+    client.send_frame(10, b"srv")
+    assert await rec.get("pong") == b"srv"
+    client.close()
 
 
 async def test_write_after_close_raises(serve: Any) -> None:
@@ -377,11 +372,11 @@ async def test_write_after_close_raises(serve: Any) -> None:
             except WebSocketClosedError as error:
                 result.set_result(error)
 
-    async with serve(squall.web.Application([(r"/ws", Late)])) as port:
-        client = await RawClient.open(port)
-        client.send_frame(1, b"x")
-        assert isinstance(await asyncio.wait_for(result, 10), WebSocketClosedError)
-        client.close()
+    port = serve(squall.web.Application([(r"/ws", Late)])).port
+    client = await RawClient.open(port)
+    client.send_frame(1, b"x")
+    assert isinstance(await asyncio.wait_for(result, 10), WebSocketClosedError)
+    client.close()
 
 
 async def test_async_open_delays_messages(serve: Any) -> None:
@@ -399,16 +394,16 @@ async def test_async_open_delays_messages(serve: Any) -> None:
             if message == "2":
                 done.set()
 
-    async with serve(squall.web.Application([(r"/ws", Slow)])) as port:
-        client = await RawClient.open(port)
-        client.send_frame(1, b"1")
-        client.send_frame(1, b"2")
-        await asyncio.sleep(0.05)
-        assert order == []
-        gate.set()
-        await asyncio.wait_for(done.wait(), 10)
-        assert order == ["open done", "message 1", "message 2"]
-        client.close()
+    port = serve(squall.web.Application([(r"/ws", Slow)])).port
+    client = await RawClient.open(port)
+    client.send_frame(1, b"1")
+    client.send_frame(1, b"2")
+    await asyncio.sleep(0.05)
+    assert order == []
+    gate.set()
+    await asyncio.wait_for(done.wait(), 10)
+    assert order == ["open done", "message 1", "message 2"]
+    client.close()
 
 
 async def test_async_on_message_runs_one_at_a_time_in_order(serve: Any) -> None:
@@ -427,12 +422,12 @@ async def test_async_on_message_runs_one_at_a_time_in_order(serve: Any) -> None:
             if len(seen) == 20:
                 done.set()
 
-    async with serve(squall.web.Application([(r"/ws", Serial)])) as port:
-        client = await RawClient.open(port)
-        client.send(b"".join(build_frame(1, str(i).encode()) for i in range(20)))
-        await asyncio.wait_for(done.wait(), 10)
-        assert seen == [str(i) for i in range(20)]
-        client.close()
+    port = serve(squall.web.Application([(r"/ws", Serial)])).port
+    client = await RawClient.open(port)
+    client.send(b"".join(build_frame(1, str(i).encode()) for i in range(20)))
+    await asyncio.wait_for(done.wait(), 10)
+    assert seen == [str(i) for i in range(20)]
+    client.close()
 
 
 async def test_write_message_applies_back_pressure(serve: Any) -> None:
@@ -453,48 +448,49 @@ async def test_write_message_applies_back_pressure(serve: Any) -> None:
         def on_message(self, message: str | bytes) -> None:
             pass
 
-    async with serve(squall.web.Application([(r"/ws", Flood)])) as port:
-        client = await RawClient.open(port)
-        count = await asyncio.wait_for(outcome, 10)
-        assert count > 0  # a write eventually had to wait
-        while True:
-            _, opcode, payload = await client.read_frame()
-            if opcode == 1:
-                assert payload == b"done"
-                break
-        client.close()
+    port = serve(squall.web.Application([(r"/ws", Flood)])).port
+    client = await RawClient.open(port)
+    count = await asyncio.wait_for(outcome, 10)
+    assert count > 0  # a write eventually had to wait
+    while True:
+        _, opcode, payload = await client.read_frame()
+        if opcode == 1:
+            assert payload == b"done"
+            break
+    client.close()
 
 
 async def test_ping_interval_and_timeout_settings(serve: Any) -> None:
     rec = Recorder()
     app = make_app(rec, websocket_ping_interval=0.05, websocket_ping_timeout=0.2)
-    async with serve(app) as port:
-        client = await RawClient.open(port)
-        # The server pings; this client never answers, so it is closed.
-        fin, opcode, payload = await client.read_frame()
-        assert opcode == 9
-        code, reason = await client.read_close()
-        assert code == 1011
-        assert await client.at_eof()
+    port = serve(app).port
+    client = await RawClient.open(port)
+    # The server pings; this client never answers, so it is closed.
+    fin, opcode, payload = await client.read_frame()
+    assert opcode == 9
+    code, reason = await client.read_close()
+    assert code == 1011
+    assert await client.at_eof()
+    client.close()
 
 
 async def test_answered_pings_keep_the_connection(serve: Any) -> None:
     rec = Recorder()
     app = make_app(rec, websocket_ping_interval=0.03, websocket_ping_timeout=0.1)
-    async with serve(app) as port:
-        client = await RawClient.open(port)
-        for _ in range(6):
-            _, opcode, payload = await client.read_frame()
-            assert opcode == 9
-            client.send_frame(10, payload)
-        client.send_frame(1, b"still here")
-        while True:
-            _, opcode, payload = await client.read_frame()
-            if opcode == 1:
-                assert payload == b"still here"
-                break
-            client.send_frame(10, payload)
-        client.close()
+    port = serve(app).port
+    client = await RawClient.open(port)
+    for _ in range(6):
+        _, opcode, payload = await client.read_frame()
+        assert opcode == 9
+        client.send_frame(10, payload)
+    client.send_frame(1, b"still here")
+    while True:
+        _, opcode, payload = await client.read_frame()
+        if opcode == 1:
+            assert payload == b"still here"
+            break
+        client.send_frame(10, payload)
+    client.close()
 
 
 def test_handler_properties_read_settings() -> None:
@@ -522,12 +518,12 @@ async def test_get_can_be_extended_with_await_super(serve: Any) -> None:
 
     rec = Recorder()
     app = squall.web.Application([(r"/ws", Guarded, {"rec": rec})])
-    async with serve(app) as port:
-        refused = await RawClient.open(port, path="/ws")
-        assert refused.status == 401
-        refused.close()
-        client = await RawClient.open(port, path="/ws?token=let-me-in")
-        assert client.status == 101
-        client.send_frame(1, b"in")
-        assert await client.read_frame() == (True, 1, b"in")
-        client.close()
+    port = serve(app).port
+    refused = await RawClient.open(port, path="/ws")
+    assert refused.status == 401
+    refused.close()
+    client = await RawClient.open(port, path="/ws?token=let-me-in")
+    assert client.status == 101
+    client.send_frame(1, b"in")
+    assert await client.read_frame() == (True, 1, b"in")
+    client.close()

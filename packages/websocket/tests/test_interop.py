@@ -57,53 +57,53 @@ def echo_app(closes: asyncio.Queue[Any]) -> squall.web.Application:
 async def test_websockets_client_against_squall_server(serve: Any, compression: str | None) -> None:
     closes: asyncio.Queue[Any] = asyncio.Queue()
     path = "/deflate" if compression else "/plain"
-    async with serve(echo_app(closes)) as port:
-        async with ws_connect(
-            f"ws://127.0.0.1:{port}{path}", compression=compression, max_size=None
-        ) as ws:
-            negotiated = ws.response.headers.get("Sec-WebSocket-Extensions")
-            assert (negotiated is not None) == (compression is not None)
-            await ws.send("hello ☃")
-            assert await ws.recv() == "hello ☃"
-            blob = os.urandom(1 << 20)
-            await ws.send(blob)
-            assert await ws.recv() == blob
-            text = "compressible " * 20_000
-            await ws.send(text)
-            assert await ws.recv() == text
-            # A fragmented message from the client.
-            await ws.send(["frag", "mented", " text"])
-            assert await ws.recv() == "fragmented text"
-            for i in range(200):
-                await ws.send(f"m{i}")
-            assert [await ws.recv() for _ in range(200)] == [f"m{i}" for i in range(200)]
-            pong = await ws.ping(b"are you there")
-            await asyncio.wait_for(pong, 10)
-            await ws.close(4002, "done here")
-        assert await asyncio.wait_for(closes.get(), 10) == (4002, "done here")
+    port = serve(echo_app(closes)).port
+    async with ws_connect(
+        f"ws://127.0.0.1:{port}{path}", compression=compression, max_size=None
+    ) as ws:
+        negotiated = ws.response.headers.get("Sec-WebSocket-Extensions")
+        assert (negotiated is not None) == (compression is not None)
+        await ws.send("hello ☃")
+        assert await ws.recv() == "hello ☃"
+        blob = os.urandom(1 << 20)
+        await ws.send(blob)
+        assert await ws.recv() == blob
+        text = "compressible " * 20_000
+        await ws.send(text)
+        assert await ws.recv() == text
+        # A fragmented message from the client.
+        await ws.send(["frag", "mented", " text"])
+        assert await ws.recv() == "fragmented text"
+        for i in range(200):
+            await ws.send(f"m{i}")
+        assert [await ws.recv() for _ in range(200)] == [f"m{i}" for i in range(200)]
+        pong = await ws.ping(b"are you there")
+        await asyncio.wait_for(pong, 10)
+        await ws.close(4002, "done here")
+    assert await asyncio.wait_for(closes.get(), 10) == (4002, "done here")
 
 
 async def test_websockets_client_no_context_takeover(serve: Any) -> None:
     closes: asyncio.Queue[Any] = asyncio.Queue()
-    async with serve(echo_app(closes)) as port:
-        async with ws_connect(f"ws://127.0.0.1:{port}/nct", compression="deflate") as ws:
-            header = ws.response.headers["Sec-WebSocket-Extensions"]
-            assert "server_no_context_takeover" in header
-            for _ in range(3):
-                await ws.send("same text " * 50)
-                assert await ws.recv() == "same text " * 50
+    port = serve(echo_app(closes)).port
+    async with ws_connect(f"ws://127.0.0.1:{port}/nct", compression="deflate") as ws:
+        header = ws.response.headers["Sec-WebSocket-Extensions"]
+        assert "server_no_context_takeover" in header
+        for _ in range(3):
+            await ws.send("same text " * 50)
+            assert await ws.recv() == "same text " * 50
 
 
 async def test_server_close_seen_by_websockets_client(serve: Any) -> None:
     closes: asyncio.Queue[Any] = asyncio.Queue()
-    async with serve(echo_app(closes)) as port:
-        async with ws_connect(f"ws://127.0.0.1:{port}/plain", subprotocols=["p1", "p2"]) as ws:
-            assert ws.subprotocol == "p1"
-            await ws.send("bye")
-            with pytest.raises(ConnectionClosed) as info:
-                await ws.recv()
-            assert info.value.rcvd is not None
-            assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, "see you")
+    port = serve(echo_app(closes)).port
+    async with ws_connect(f"ws://127.0.0.1:{port}/plain", subprotocols=["p1", "p2"]) as ws:
+        assert ws.subprotocol == "p1"
+        await ws.send("bye")
+        with pytest.raises(ConnectionClosed) as info:
+            await ws.recv()
+        assert info.value.rcvd is not None
+        assert (info.value.rcvd.code, info.value.rcvd.reason) == (4000, "see you")
 
 
 @asynccontextmanager

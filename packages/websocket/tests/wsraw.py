@@ -128,3 +128,15 @@ class RawClient:
 
     def close(self) -> None:
         self.writer.close()
+
+
+def raise_nofile(target: int) -> int:
+    """Raise RLIMIT_NOFILE's soft limit towards ``target``; return the new limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = min(target, hard) if hard != resource.RLIM_INFINITY else target
+    if soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+        soft = want
+    return soft
