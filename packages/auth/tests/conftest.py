@@ -63,6 +63,12 @@ def browser(http_client: AsyncHTTPClient) -> Browser:
     return Browser(http_client)
 
 
+@pytest.fixture
+def make_browser(http_client: AsyncHTTPClient) -> Callable[[], Browser]:
+    """More browsers (separate cookie jars) for one test."""
+    return lambda: Browser(http_client)
+
+
 class Signer:
     """An RSA key pair for a fake OpenID Connect provider."""
 
