@@ -1,7 +1,8 @@
 """The client: `websocket_connect` and `WebSocketClientConnection`.
 
-How this works: `websocket_connect` opens a TCP (or TLS) connection with
-``loop.create_connection`` and a small `_HandshakeProtocol` that sends the
+How this works: `websocket_connect` opens a TCP (or TLS) connection (the
+resolver, then happy eyeballs: see `._connect`) with a small
+`_HandshakeProtocol` that sends the
 upgrade request and collects the response head (bounded). When the answer is
 a valid ``101`` (RFC 6455 section 4.1: status, ``Upgrade``, ``Connection``,
 ``Sec-WebSocket-Accept``, and only an offered subprotocol and extension) the
@@ -24,8 +25,10 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, cast
 
 from squall.httputil import HTTPHeaders, parse_response_start_line
+from squall.netutil import Resolver
 
 from . import _deflate
+from ._connect import open_connection
 from ._connection import WebSocketProtocol
 from ._errors import WebSocketClosedError, WebSocketHandshakeError
 from ._handler import DEFAULT_MAX_MESSAGE_SIZE, encode_message
@@ -297,6 +300,7 @@ async def _connect(
     ping_timeout: float | None,
     max_message_size: int,
     subprotocols: list[str] | None,
+    resolver: Resolver | None,
 ) -> WebSocketClientConnection:
     url = request if isinstance(request, str) else request.url
     parts = urllib.parse.urlsplit(url)
@@ -340,16 +344,15 @@ async def _connect(
             lines.append(f"{name}: {value}")
     raw = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
 
-    loop = asyncio.get_running_loop()
     context = _ssl_context(request) if secure else None
     try:
         transport, handshake = await asyncio.wait_for(
-            loop.create_connection(
+            open_connection(
                 lambda: _HandshakeProtocol(raw),
                 host,
                 port,
-                ssl=context,
-                server_hostname=host if context is not None else None,
+                ssl_context=context,
+                resolver=resolver,
             ),
             connect_timeout,
         )
@@ -420,6 +423,7 @@ def websocket_connect(
     ping_timeout: float | None = None,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     subprotocols: list[str] | None = None,
+    resolver: Resolver | None = None,
 ) -> asyncio.Future[WebSocketClientConnection]:
     """Open a client WebSocket connection.
 
@@ -441,6 +445,12 @@ def websocket_connect(
         max_message_size: largest message accepted (bytes); larger closes
             the connection with 1009.
         subprotocols: subprotocols to offer, in order of preference.
+        resolver: the `squall.netutil.Resolver` that turns the host into
+            addresses (e.g. an ``OverrideResolver`` in tests); by default
+            ``Resolver()``, i.e. the class set with ``Resolver.configure``.
+            The addresses are tried with happy eyeballs (RFC 8305): the
+            next one starts 0.25 s after the previous one, or as soon as
+            it fails, and the first to connect wins.
 
     Returns:
         A future resolving to a `WebSocketClientConnection`.
@@ -465,6 +475,7 @@ def websocket_connect(
             ping_timeout,
             max_message_size,
             subprotocols,
+            resolver,
         )
     )
     if callback is not None:
