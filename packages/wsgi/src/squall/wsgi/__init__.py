@@ -27,16 +27,22 @@ The spec's example::
 """
 
 from ._adapter import WSGIAdapter as WSGIAdapter
+from ._asgi_adapter import ASGIAdapter as ASGIAdapter
+from ._asgi_container import ASGIContainer as ASGIContainer
 from ._adapter import WSGIApplication as WSGIApplication
 from ._container import WSGIContainer as WSGIContainer
 from ._errors import AsyncHandlerError as AsyncHandlerError
 from ._errors import ASGIProtocolError as ASGIProtocolError
+from ._errors import LifespanError as LifespanError
 from ._errors import WSGIError as WSGIError
 from ._errors import WSGIProtocolError as WSGIProtocolError
 
 __all__ = [
+    "ASGIAdapter",
+    "ASGIContainer",
     "ASGIProtocolError",
     "AsyncHandlerError",
+    "LifespanError",
     "WSGIAdapter",
     "WSGIApplication",
     "WSGIContainer",

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-__all__ = ["WSGIError", "WSGIProtocolError", "AsyncHandlerError", "ASGIProtocolError"]
+__all__ = [
+    "WSGIError",
+    "WSGIProtocolError",
+    "AsyncHandlerError",
+    "ASGIProtocolError",
+    "LifespanError",
+]
 
 
 class WSGIError(RuntimeError):
@@ -35,4 +41,12 @@ class ASGIProtocolError(WSGIError):
 
     For example ``http.response.body`` before ``http.response.start``, a
     status that is not an int, or header names that are not bytes.
+    """
+
+
+class LifespanError(WSGIError):
+    """An ASGI application reported that its startup or shutdown failed.
+
+    The message is the one the application sent with
+    ``lifespan.startup.failed`` or ``lifespan.shutdown.failed``.
     """

@@ -1,0 +1,568 @@
+"""ASGI both ways: squall under uvicorn (ASGIAdapter), Starlette and raw ASGI
+applications on squall's HTTPServer (ASGIContainer)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http.client
+import json
+import logging
+import socket
+import threading
+import urllib.parse
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, StreamingResponse
+from starlette.routing import Route
+
+import squall.web
+from squall.web import FallbackHandler, HTTPError, RequestHandler, asynchronous, stream_request_body
+from squall.wsgi import ASGIAdapter, ASGIContainer
+
+TIMEOUT = 10.0
+SECRET = "asgi-test-secret-0123456789abcdef"
+
+
+def chunked_request(port: int, path: str, pieces: list[bytes]) -> tuple[int, bytes]:
+    """POST a body in chunked transfer coding, one chunk per piece."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    try:
+        conn.request("POST", path, body=iter(pieces), encode_chunked=True)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    finally:
+        conn.close()
+
+
+# -- squall under uvicorn ------------------------------------------------------
+
+events: dict[str, threading.Event] = {}
+
+
+class Hello(RequestHandler):
+    def get(self) -> None:
+        self.write("Hello, world")
+
+
+class Info(RequestHandler):
+    async def get(self, word: str) -> None:
+        await asyncio.sleep(0)
+        self.write(
+            {
+                "word": word,
+                "q": self.get_argument("q", ""),
+                "ip": self.request.remote_ip,
+                "protocol": self.request.protocol,
+                "host": self.request.host,
+                "path": self.request.path,
+                "custom": self.request.headers.get("X-Custom", ""),
+            }
+        )
+
+    def post(self, word: str) -> None:
+        self.set_status(201, "Made")
+        self.set_header("X-Word", word)
+        self.write("got " + self.get_body_argument("v"))
+
+
+class Signed(RequestHandler):
+    def get(self) -> None:
+        if self.get_argument("set", None):
+            self.set_signed_cookie("user", "ada")
+            self.write("set")
+        else:
+            value = self.get_signed_cookie("user")
+            self.write(value or b"anonymous")
+
+
+class Form(RequestHandler):
+    def get(self) -> None:
+        self.write(self.xsrf_token)
+
+    def post(self) -> None:
+        self.write("ok")
+
+
+class Streamer(RequestHandler):
+    async def get(self) -> None:
+        self.write("first;")
+        await self.flush()
+        gate = events["gate"]
+        await asyncio.get_running_loop().run_in_executor(None, gate.wait, TIMEOUT)
+        self.write("second")
+
+
+class LongPoll(RequestHandler):
+    async def get(self) -> None:
+        self.waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        events["polling"].set()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.waiter, TIMEOUT)
+
+    def on_connection_close(self) -> None:
+        events["left"].set()
+        if not self.waiter.done():
+            self.waiter.set_result(None)
+
+
+class Callback(RequestHandler):
+    @asynchronous
+    def get(self) -> None:
+        asyncio.get_running_loop().call_soon(self.later)
+
+    def later(self) -> None:
+        self.finish("called back")
+
+
+@stream_request_body
+class Upload(RequestHandler):
+    def prepare(self) -> None:
+        self.sizes: list[int] = []
+
+    async def data_received(self, chunk: bytes) -> None:
+        await asyncio.sleep(0)
+        self.sizes.append(len(chunk))
+
+    def post(self) -> None:
+        self.write({"total": sum(self.sizes), "pieces": len(self.sizes)})
+
+
+class Boom(RequestHandler):
+    def get(self) -> None:
+        raise RuntimeError("boom")
+
+
+class Gone(RequestHandler):
+    def get(self) -> None:
+        raise HTTPError(410)
+
+
+def make_squall(tmp_path: Path) -> squall.web.Application:
+    static = tmp_path / "static"
+    static.mkdir(exist_ok=True)
+    (static / "big.bin").write_bytes(bytes(range(256)) * 4096 * 2)
+    return squall.web.Application(
+        [
+            (r"/hello", Hello),
+            (r"/info/([^/]+)", Info),
+            (r"/signed", Signed),
+            (r"/form", Form),
+            (r"/stream", Streamer),
+            (r"/poll", LongPoll),
+            (r"/callback", Callback),
+            (r"/upload", Upload),
+            (r"/boom", Boom),
+            (r"/gone", Gone),
+        ],
+        cookie_secret=SECRET,
+        xsrf_cookies=True,
+        static_path=str(static),
+    )
+
+
+@pytest.fixture
+def uvicorn_port(tmp_path: Path, uvicorn_server: Callable[..., int]) -> Iterator[int]:
+    events.clear()
+    events.update(gate=threading.Event(), polling=threading.Event(), left=threading.Event())
+    yield uvicorn_server(ASGIAdapter(make_squall(tmp_path)), lifespan="on")
+    events["gate"].set()
+
+
+def test_uvicorn_serves_squall(uvicorn_port: int, fetch: Any) -> None:
+    port = uvicorn_port
+    resp = fetch(port, "/hello")
+    assert (resp.status, resp.body, resp.header("Content-Length")) == (200, b"Hello, world", "12")
+    info = json.loads(fetch(port, "/info/caf%C3%A9?q=1", headers={"X-Custom": "yes"}).body)
+    assert info == {
+        "word": "café",
+        "q": "1",
+        "ip": "127.0.0.1",
+        "protocol": "http",
+        "host": f"127.0.0.1:{port}",
+        "path": "/info/caf%C3%A9",
+        "custom": "yes",
+    }
+    assert fetch(port, "/missing").status == 404
+    head = fetch(port, "/static/big.bin", method="HEAD")
+    assert (head.status, head.body, head.header("Content-Length")) == (200, b"", str(256 * 4096 * 2))
+
+
+def test_uvicorn_cookies_xsrf_and_form(uvicorn_port: int, fetch: Any) -> None:
+    port = uvicorn_port
+    set_resp = fetch(port, "/signed?set=1")
+    jar = "; ".join(c.split(";", 1)[0] for c in set_resp.headers.get_all("Set-Cookie"))
+    assert fetch(port, "/signed", headers={"Cookie": jar}).text == "ada"
+    assert fetch(port, "/signed").text == "anonymous"
+    form = fetch(port, "/form")
+    xsrf_cookie = form.headers.get_all("Set-Cookie")[0].split(";", 1)[0]
+    headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    assert fetch(port, "/form", method="POST", body=b"a=1", headers=headers).status == 403
+    accepted = fetch(
+        port,
+        "/form",
+        method="POST",
+        body=urllib.parse.urlencode({"_xsrf": form.text}).encode(),
+        headers={**headers, "Cookie": xsrf_cookie},
+    )
+    assert (accepted.status, accepted.text) == (200, "ok")
+    posted = fetch(
+        port,
+        "/info/w",
+        method="POST",
+        body=urllib.parse.urlencode({"v": "x", "_xsrf": form.text}).encode(),
+        headers={**headers, "Cookie": xsrf_cookie},
+    )
+    assert (posted.status, posted.text, posted.header("X-Word")) == (201, "got x", "w")
+
+
+def test_uvicorn_streaming_response(uvicorn_port: int) -> None:
+    conn = http.client.HTTPConnection("127.0.0.1", uvicorn_port, timeout=TIMEOUT)
+    try:
+        conn.request("GET", "/stream")
+        resp = conn.getresponse()
+        assert resp.read(6) == b"first;"  # before the handler may go on
+        events["gate"].set()
+        assert resp.read() == b"second"
+    finally:
+        conn.close()
+
+
+def test_uvicorn_disconnect_reaches_on_connection_close(uvicorn_port: int) -> None:
+    with socket.create_connection(("127.0.0.1", uvicorn_port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert events["polling"].wait(TIMEOUT)
+    assert events["left"].wait(TIMEOUT)
+
+
+def test_uvicorn_async_features(uvicorn_port: int, fetch: Any) -> None:
+    port = uvicorn_port
+    assert fetch(port, "/callback").text == "called back"
+    pieces = [b"a" * 30000 for _ in range(10)]
+    status, body = chunked_request(port, "/upload", pieces)
+    assert status == 403  # XSRF applies to the streamed POST too
+    big = fetch(port, "/static/big.bin")
+    assert big.body == bytes(range(256)) * 4096 * 2
+    assert fetch(port, "/boom").status == 500
+    assert fetch(port, "/gone").status == 410
+
+
+def test_uvicorn_streamed_request_body(tmp_path: Path, uvicorn_server: Callable[..., int]) -> None:
+    app = squall.web.Application([(r"/upload", Upload)])
+    port = uvicorn_server(ASGIAdapter(app))
+    status, body = chunked_request(port, "/upload", [b"a" * 30000 for _ in range(10)])
+    assert status == 200
+    data = json.loads(body)
+    assert data["total"] == 300000
+    assert data["pieces"] > 1
+
+
+def test_uvicorn_lifespan_hooks(tmp_path: Path, uvicorn_server: Callable[..., int], fetch: Any) -> None:
+    calls: list[str] = []
+
+    async def started() -> None:
+        calls.append("startup")
+
+    def stopped() -> None:
+        calls.append("shutdown")
+
+    import uvicorn
+
+    adapter = ASGIAdapter(make_squall(tmp_path), on_startup=[started], on_shutdown=[stopped])
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(adapter, lifespan="on", log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = TIMEOUT
+        while not server.started and deadline > 0:
+            threading.Event().wait(0.01)
+            deadline -= 0.01
+        assert calls == ["startup"]
+        assert fetch(port, "/hello").text == "Hello, world"
+    finally:
+        server.should_exit = True
+        thread.join(TIMEOUT)
+    assert calls == ["startup", "shutdown"]
+
+
+def test_adapter_failed_startup_is_reported() -> None:
+    def broken() -> None:
+        raise RuntimeError("no database")
+
+    adapter = ASGIAdapter(squall.web.Application([]), on_startup=[broken])
+    sent: list[dict[str, Any]] = []
+
+    async def run() -> None:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        queue.put_nowait({"type": "lifespan.startup"})
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await adapter({"type": "lifespan"}, queue.get, send)
+
+    asyncio.run(run())
+    assert sent[0]["type"] == "lifespan.startup.failed"
+    assert "no database" in sent[0]["message"]
+
+
+# -- ASGI applications on squall's server ------------------------------------
+
+
+async def scope_app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+    """A raw ASGI app that answers with its scope and the body events it got."""
+    if scope["type"] == "lifespan":
+        raise RuntimeError("no lifespan here")  # the container must cope
+    events_seen = []
+    while True:
+        message = await receive()
+        events_seen.append([message["type"], len(message.get("body", b"")), message.get("more_body")])
+        if message["type"] != "http.request" or not message.get("more_body"):
+            break
+    data = {
+        key: (value.decode("latin-1") if isinstance(value, bytes) else value)
+        for key, value in scope.items()
+        if key not in ("headers", "state")
+    }
+    data["headers"] = [[type(n).__name__, n.decode(), v.decode()] for n, v in scope["headers"]]
+    data["events"] = events_seen
+    body = json.dumps(data).encode()
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+    await send({"type": "http.response.body", "body": body})
+
+
+@pytest.fixture
+def serve_asgi(squall_server: Callable[..., Any]) -> Callable[..., int]:
+    def start(app: Any, **kwargs: Any) -> int:
+        return int(squall_server(lambda: ASGIContainer(app, **kwargs)).port)
+
+    return start
+
+
+def test_scope_is_complete_and_correct(serve_asgi: Callable[..., int], fetch: Any) -> None:
+    port = serve_asgi(scope_app, root_path="/mount")
+    resp = fetch(
+        port,
+        "/mount/caf%C3%A9/x%2Fy?a=1&b=%20",
+        headers={"X-Custom-Header": "v", "Host": "example.org"},
+    )
+    assert resp.status == 200
+    assert resp.header("Content-Length") == str(len(resp.body))
+    scope = json.loads(resp.body)
+    assert scope["type"] == "http"
+    assert scope["asgi"]["version"] == "3.0"
+    assert scope["http_version"] == "1.1"
+    assert scope["method"] == "GET"
+    assert scope["scheme"] == "http"
+    assert scope["path"] == "/mount/café/x/y"
+    assert scope["raw_path"] == "/mount/caf%C3%A9/x%2Fy"
+    assert scope["root_path"] == "/mount"
+    assert scope["query_string"] == "a=1&b=%20"
+    assert scope["client"][0] == "127.0.0.1" and scope["client"][1] > 0
+    assert scope["server"] == ["example.org", 80]
+    assert ["bytes", "x-custom-header", "v"] in scope["headers"]
+    assert ["bytes", "host", "example.org"] in scope["headers"]
+    assert all(name == name.lower() for _, name, _ in scope["headers"])
+    assert scope["events"] == [["http.request", 0, False]]
+
+
+def test_body_events_with_more_body(serve_asgi: Callable[..., int]) -> None:
+    port = serve_asgi(scope_app)
+    pieces = [bytes([65 + i]) * 40000 for i in range(8)]
+    status, body = chunked_request(port, "/upload", pieces)
+    assert status == 200
+    seen = json.loads(body)["events"]
+    assert sum(size for _, size, _ in seen) == 320000
+    assert all(kind == "http.request" for kind, _, _ in seen)
+    assert [more for _, _, more in seen][-1] is False
+    assert all(more for _, _, more in seen[:-1])
+    assert len(seen) > 1
+
+
+def test_disconnect_event(serve_asgi: Callable[..., int]) -> None:
+    got_disconnect = threading.Event()
+
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            return
+        assert (await receive())["type"] == "http.request"
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"waiting", "more_body": True})
+        if (await receive())["type"] == "http.disconnect":
+            got_disconnect.set()
+        with contextlib.suppress(OSError):
+            await send({"type": "http.response.body", "body": b"late"})
+
+    port = serve_asgi(app)
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"waiting" in sock.recv(1000)
+    assert got_disconnect.wait(TIMEOUT)
+
+
+def test_broken_asgi_apps_get_500(
+    serve_asgi: Callable[..., int], fetch: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            return
+        if scope["path"] == "/raise":
+            raise ValueError("kaput")
+        if scope["path"] == "/early":
+            await send({"type": "http.response.body", "body": b"x"})
+        if scope["path"] == "/silent":
+            return
+        if scope["path"] == "/text-header":
+            await send({"type": "http.response.start", "status": 200, "headers": [("a", "b")]})
+
+    port = serve_asgi(app)
+    with caplog.at_level(logging.ERROR, logger="squall.application"):
+        for path, message in [
+            ("/raise", "kaput"),
+            ("/early", "before http.response.start"),
+            ("/silent", "returned before finishing"),
+            ("/text-header", "must be bytes"),
+        ]:
+            resp = fetch(port, path)
+            assert resp.status == 500, path
+            assert any(
+                message in (repr(r.exc_info) + r.getMessage()) for r in caplog.records
+            ), (path, [r.getMessage() for r in caplog.records])
+
+
+# -- Starlette -----------------------------------------------------------
+
+
+def make_starlette(record: dict[str, Any]) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
+        record["startup"] = True
+        yield {"greeting": "hi from lifespan"}
+        record["shutdown"] = True
+
+    async def hello(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(f"{request.state.greeting}: {request.path_params['name']}")
+
+    async def echo(request: Request) -> JSONResponse:
+        size = 0
+        chunks = 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            chunks += 1
+        return JSONResponse(
+            {
+                "size": size,
+                "chunks": chunks,
+                "query": dict(request.query_params),
+                "client": request.client.host if request.client else None,
+                "url": str(request.url),
+            }
+        )
+
+    async def stream(request: Request) -> StreamingResponse:
+        async def generate() -> AsyncIterator[bytes]:
+            yield b"one;"
+            await asyncio.get_running_loop().run_in_executor(None, record["gate"].wait, TIMEOUT)
+            yield b"two"
+
+        return StreamingResponse(generate(), media_type="text/plain")
+
+    async def fail(request: Request) -> PlainTextResponse:
+        raise RuntimeError("starlette handler failed")
+
+    return Starlette(
+        routes=[
+            Route("/hello/{name}", hello),
+            Route("/echo", echo, methods=["POST"]),
+            Route("/stream", stream),
+            Route("/fail", fail),
+        ],
+        lifespan=lifespan,
+    )
+
+
+def test_starlette_on_asgi_container(squall_server: Callable[..., Any], fetch: Any) -> None:
+    record: dict[str, Any] = {"gate": threading.Event()}
+    server = squall_server(lambda: ASGIContainer(make_starlette(record), lifespan="on"))
+    port = server.port
+    try:
+        server.call(server.delegate.startup())
+        assert record.get("startup") is True
+        resp = fetch(port, "/hello/ada")
+        assert (resp.status, resp.text) == (200, "hi from lifespan: ada")
+        status, body = chunked_request(port, "/echo?x=1", [b"z" * 50000 for _ in range(6)])
+        assert status == 200
+        data = json.loads(body)
+        assert data["size"] == 300000 and data["chunks"] > 1
+        assert data["query"] == {"x": "1"}
+        assert data["client"] == "127.0.0.1"
+        assert data["url"] == f"http://127.0.0.1:{port}/echo?x=1"
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+        try:
+            conn.request("GET", "/stream")
+            streamed = conn.getresponse()
+            assert streamed.read(4) == b"one;"
+            record["gate"].set()
+            assert streamed.read() == b"two"
+        finally:
+            conn.close()
+        assert fetch(port, "/fail").status == 500
+        assert fetch(port, "/missing").status == 404
+    finally:
+        record["gate"].set()
+    server.call(server.delegate.shutdown())
+    assert record.get("shutdown") is True
+
+
+def test_lifespan_runs_before_the_first_request(squall_server: Callable[..., Any], fetch: Any) -> None:
+    record: dict[str, Any] = {"gate": threading.Event()}
+    port = squall_server(lambda: ASGIContainer(make_starlette(record))).port
+    assert "startup" not in record
+    assert fetch(port, "/hello/x").text == "hi from lifespan: x"
+    assert record["startup"] is True
+
+
+def test_failed_lifespan_startup(squall_server: Callable[..., Any], fetch: Any) -> None:
+    async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.failed", "message": "no database"})
+            return
+        raise AssertionError("must not be called")
+
+    server = squall_server(lambda: ASGIContainer(app))
+    from squall.wsgi import LifespanError
+
+    with pytest.raises(LifespanError, match="no database"):
+        server.call(server.delegate.startup())
+    assert fetch(server.port, "/").status == 500
+
+
+def test_starlette_behind_fallback_handler(squall_server: Callable[..., Any], fetch: Any) -> None:
+    record: dict[str, Any] = {"gate": threading.Event()}
+    record["gate"].set()
+
+    class Native(RequestHandler):
+        def get(self) -> None:
+            self.write("native")
+
+    def make() -> squall.web.Application:
+        container = ASGIContainer(make_starlette(record))
+        return squall.web.Application(
+            [(r"/native", Native), (r".*", FallbackHandler, dict(fallback=container))]
+        )
+
+    port = squall_server(make).port
+    assert fetch(port, "/native").text == "native"
+    assert fetch(port, "/hello/bob").text == "hi from lifespan: bob"
+    resp = fetch(port, "/echo", method="POST", body=b"12345")
+    assert json.loads(resp.body)["size"] == 5
+    assert fetch(port, "/stream").text == "one;two"
