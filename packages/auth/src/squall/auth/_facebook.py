@@ -45,7 +45,8 @@ class FacebookGraphMixin(OAuth2Mixin):
     _OAUTH_ACCESS_TOKEN_URL = "https://graph.facebook.com/oauth/access_token"
     _OAUTH_AUTHORIZE_URL = "https://www.facebook.com/dialog/oauth"
     _OAUTH_NO_CALLBACKS = False
-    _OAUTH_ACCESS_TOKEN_METHOD = "GET"  # Facebook's documented form
+    # POST keeps the app secret out of URLs (and so out of access logs).
+    _OAUTH_ACCESS_TOKEN_METHOD = "POST"
     _FACEBOOK_BASE_URL = "https://graph.facebook.com"
 
     def _oauth2_client(self, client_id: str | None, client_secret: str | None) -> tuple[str, str | None]:
