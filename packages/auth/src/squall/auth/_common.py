@@ -171,8 +171,11 @@ def provider_error(response: HTTPResponse) -> str:
         data = None
     if isinstance(data, dict):
         error = data.get("error")
+        listed = data.get("errors")
+        if isinstance(listed, list) and listed and isinstance(listed[0], dict):
+            error = listed[0]  # Twitter style: {"errors": [{"code": 32, "message": ...}]}
         if isinstance(error, dict):  # Graph API style: {"error": {"message": ..., "type": ...}}
-            bits = [error.get("type"), error.get("message")]
+            bits = [error.get("type") or error.get("code"), error.get("message")]
         else:
             bits = [error, data.get("error_description") or data.get("message")]
         detail = ": ".join(_clean(str(b)) for b in bits if isinstance(b, (str, int)) and b != "")

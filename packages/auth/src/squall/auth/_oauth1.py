@@ -61,7 +61,8 @@ class OAuthMixin(AuthMixinBase):
 
     Compatibility: protocol parameters travel in the ``Authorization``
     header rather than the query string, and the request-token cookie is
-    signed; only OAuth 1.0a (not the older 1.0) is supported.
+    signed; only OAuth 1.0a (not the older 1.0) is supported; without a
+    ``callback_uri`` the callback is this request's URL.
     """
 
     _OAUTH_REQUEST_TOKEN_URL: str = ""
@@ -167,7 +168,8 @@ class OAuthMixin(AuthMixinBase):
 
         Args:
             callback_uri: where the provider sends the user back (relative to
-                this request's URL); ``None`` for out-of-band (``oob``).
+                this request's URL); default this request's URL; ``"oob"``
+                for out-of-band (the provider shows the user a PIN).
             extra_params: more parameters for the request-token call (e.g.
                 ``x_auth_access_type``).
             http_client: the client for the provider.
@@ -195,10 +197,10 @@ class OAuthMixin(AuthMixinBase):
             raise AuthError(f"{type(self).__name__}: this provider does not accept a callback URL")
         url = self._oauth_endpoint("_OAUTH_REQUEST_TOKEN_URL")
         authorize = authorize_url or self._oauth_endpoint("_OAUTH_AUTHORIZE_URL")
-        if callback_uri == "oob" or not callback_uri:
+        if callback_uri == "oob" or self._OAUTH_NO_CALLBACKS:
             callback = "oob"
         else:
-            callback = urllib.parse.urljoin(self.request.full_url(), callback_uri)
+            callback = urllib.parse.urljoin(self.request.full_url(), callback_uri or self.request.uri)
         extra = {"oauth_callback": callback, **(extra_params or {})}
         token = await self._signed_token_request(client, what, url, None, extra)
         # RFC 5849 2.1: the server MUST confirm it took the callback.
