@@ -206,13 +206,32 @@ class _CollectingConnection(HTTPConnection):
             callback()
 
 
+class _TaskRecorder:
+    """The private loop's task factory: remembers the tasks made during a step."""
+
+    __slots__ = ("tasks",)
+
+    def __init__(self) -> None:
+        self.tasks: list[asyncio.Task[Any]] | None = None
+
+    def __call__(
+        self, loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any
+    ) -> asyncio.Task[Any]:
+        task: asyncio.Task[Any] = asyncio.Task(coro, loop=loop, **kwargs)
+        if self.tasks is not None:
+            self.tasks.append(task)
+        return task
+
+
 class _LoopHolder:
     """A thread's private event loop, closed when the thread ends."""
 
-    __slots__ = ("loop",)
+    __slots__ = ("loop", "recorder")
 
     def __init__(self) -> None:
         self.loop = asyncio.new_event_loop()
+        self.recorder = _TaskRecorder()
+        self.loop.set_task_factory(self.recorder)
 
     def __del__(self) -> None:
         loop = getattr(self, "loop", None)
@@ -223,11 +242,11 @@ class _LoopHolder:
 _threads = threading.local()
 
 
-def _thread_loop() -> asyncio.AbstractEventLoop:
+def _thread_holder() -> _LoopHolder:
     holder: _LoopHolder | None = getattr(_threads, "holder", None)
     if holder is None or holder.loop.is_closed():
         holder = _threads.holder = _LoopHolder()
-    return holder.loop
+    return holder
 
 
 def _discard_thread_loop(loop: asyncio.AbstractEventLoop) -> None:
@@ -249,11 +268,10 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 class _Outcome:
     """What the first loop iteration left behind."""
 
-    __slots__ = ("delegate", "new_tasks", "error", "early_status")
+    __slots__ = ("delegate", "error", "early_status")
 
     def __init__(self) -> None:
         self.delegate: HTTPMessageDelegate | None = None
-        self.new_tasks: set[asyncio.Task[Any]] = set()
         self.error: BaseException | None = None
         self.early_status: int | None = None
 
@@ -307,43 +325,53 @@ class WSGIAdapter:
         """Serve one WSGI request (PEP 3333)."""
         start_line, headers, context = request_head_from_environ(environ)
         connection = _CollectingConnection(context, self.max_body_size)
-        self._refuse_coroutines(start_line, headers, connection)
-        running = _running_loop()
-        loop = running if running is not None else _thread_loop()
 
-        def first_step() -> _Outcome:
+        def step() -> _Outcome:
             return self._feed(environ, start_line, headers, connection)
 
-        if running is not None:
-            # Called from inside a coroutine: the loop is already running.
-            outcome = first_step()
+        running = _running_loop()
+        private = running is None
+        if running is None:
+            holder = _thread_holder()
+            loop = holder.loop
+            holder.recorder.tasks = []
+            try:
+                outcome = _run_once(loop, step)
+            finally:
+                new_tasks = holder.recorder.tasks
+                holder.recorder.tasks = None
         else:
-            outcome = _run_once(loop, first_step)
+            # Called from inside a coroutine: the loop is already running.
+            loop = running
+            before = asyncio.all_tasks()
+            outcome = step()
+            new_tasks = list(asyncio.all_tasks() - before)
+
+        if outcome.error is None and outcome.early_status is None and not connection.finished:
+            handler = getattr(outcome.delegate, "handler", None)
+            if not isinstance(handler, self.blocking_handler_classes):
+                outcome.error = AsyncHandlerError(_why_not_finished(handler))
+            elif not private:
+                outcome.error = AsyncHandlerError(
+                    f"{type(handler).__name__} must wait for its output and cannot do it "
+                    "inside an event loop that is already running in this thread; call "
+                    "the WSGI application from a plain thread"
+                )
         if outcome.error is not None:
+            if new_tasks or not connection.finished:
+                _cancel_unstarted(new_tasks)
+                if private:
+                    # Let the cancelled tasks end, then drop the loop with any
+                    # timers the handler scheduled.
+                    if new_tasks:
+                        loop.run_until_complete(asyncio.gather(*new_tasks, return_exceptions=True))
+                    _discard_thread_loop(loop)
             raise outcome.error
         if outcome.early_status is not None:
             return _plain_response(start_response, outcome.early_status)
 
         if not connection.finished:
-            handler = getattr(outcome.delegate, "handler", None)
-            if not isinstance(handler, self.blocking_handler_classes):
-                _cancel_unstarted(outcome.new_tasks)
-                if running is None:
-                    # Let the cancelled tasks end, then drop the loop with any
-                    # timers the handler scheduled.
-                    if outcome.new_tasks:
-                        loop.run_until_complete(
-                            asyncio.gather(*outcome.new_tasks, return_exceptions=True)
-                        )
-                    _discard_thread_loop(loop)
-                raise AsyncHandlerError(_why_not_finished(handler))
-            if running is not None:
-                _cancel_unstarted(outcome.new_tasks)
-                raise AsyncHandlerError(
-                    f"{type(handler).__name__} must wait for its output and cannot do it "
-                    "inside an event loop that is already running in this thread; call "
-                    "the WSGI application from a plain thread"
-                )
+            # A blocking-allowed handler (a static file): drive it from here.
             connection.streaming = True
             while connection.start_line is None and not connection.finished:
                 loop.run_until_complete(connection.progress(loop))
@@ -351,7 +379,7 @@ class WSGIAdapter:
                 head = connection.start_line
                 assert head is not None and connection.headers is not None
                 start_response(_status(head), _wsgi_headers(connection.headers))
-                return _DrivenBody(loop, connection, outcome.new_tasks)
+                return _DrivenBody(loop, connection, new_tasks)
 
         if connection.aborted or connection.start_line is None:
             raise _ResponseAborted(
@@ -362,12 +390,16 @@ class WSGIAdapter:
         start_response(_status(connection.start_line), _wsgi_headers(connection.headers))
         return connection.chunks
 
-    def _refuse_coroutines(
-        self, start_line: RequestStartLine, headers: HTTPHeaders, connection: HTTPConnection
-    ) -> None:
-        """Refuse a coroutine handler before any of its code runs."""
-        request = HTTPServerRequest(start_line=start_line, headers=headers, connection=connection)
-        handler_class = self.application.find_handler(request)[0]
+    def _refuse_coroutines(self, delegate: HTTPMessageDelegate, start_line: RequestStartLine, headers: HTTPHeaders, connection: HTTPConnection) -> None:
+        """Refuse a coroutine handler before any of its code runs.
+
+        Called once the dispatcher has routed the request (after
+        ``headers_received``), before the handler exists.
+        """
+        handler_class = getattr(delegate, "handler_class", None)
+        if not (isinstance(handler_class, type) and issubclass(handler_class, RequestHandler)):
+            request = HTTPServerRequest(start_line=start_line, headers=headers, connection=connection)
+            handler_class = self.application.find_handler(request)[0]
         key = (handler_class, start_line.method)
         reason = self._checked.get(key, _UNCHECKED)
         if reason is _UNCHECKED:
@@ -389,7 +421,6 @@ class WSGIAdapter:
     ) -> _Outcome:
         """Give the request to the application as squall's server would (on the loop)."""
         outcome = _Outcome()
-        before = asyncio.all_tasks()
         try:
             length = _content_length(environ)
             if length is None:
@@ -397,6 +428,7 @@ class WSGIAdapter:
                 return outcome
             delegate = outcome.delegate = self.application.start_request(None, connection)
             _no_wait(delegate.headers_received(start_line, headers), "headers_received")
+            self._refuse_coroutines(delegate, start_line, headers, connection)
             if not connection.finished:
                 if length > connection.max_body_size:
                     connection.client_left()
@@ -417,8 +449,6 @@ class WSGIAdapter:
             outcome.early_status = 413
         except BaseException as error:
             outcome.error = error
-        finally:
-            outcome.new_tasks = asyncio.all_tasks() - before
         return outcome
 
 
@@ -456,7 +486,7 @@ class _DrivenBody:
         self,
         loop: asyncio.AbstractEventLoop,
         connection: _CollectingConnection,
-        tasks: set[asyncio.Task[Any]],
+        tasks: list[asyncio.Task[Any]],
     ) -> None:
         self._loop = loop
         self._connection = connection
@@ -559,7 +589,7 @@ def _refusal(name: str, why: str) -> str:
     )
 
 
-def _cancel_unstarted(tasks: set[asyncio.Task[Any]]) -> None:
+def _cancel_unstarted(tasks: list[asyncio.Task[Any]]) -> None:
     """Cancel tasks that have not run yet, and close the coroutines they hold.
 
     A wrapper task cancelled before its first step never awaits the

@@ -14,6 +14,7 @@ percent-decoded first (so ``PATH_INFO`` for ``/caf%C3%A9`` is ``"/cafÃ©"``).
 
 from __future__ import annotations
 
+import functools
 import io
 import logging
 import re
@@ -65,6 +66,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _STATUS = re.compile(r"([1-9][0-9]{2}) ([^\x00-\x08\x0a-\x1f\x7f]*)\Z")
 
 _WSGI_VERSION = (1, 0)
+# Characters left as they are when a decoded path is percent-encoded again
+# (RFC 3986 pchar and "/").
+_PATH_SAFE = "/:@!$&'()*+,;=~-._"
 
 
 def parse_status(status: Any) -> tuple[int, str]:
@@ -220,6 +224,17 @@ def build_environ(
     return environ
 
 
+@functools.lru_cache(maxsize=512)
+def _header_name(key: str) -> str:
+    """``HTTP_X_FORWARDED_FOR`` -> ``X-Forwarded-For``."""
+    return "-".join(part.capitalize() for part in key[5:].split("_"))
+
+
+@functools.lru_cache(maxsize=1024)
+def _quote_path(path: str) -> str:
+    return urllib.parse.quote(path.encode("latin-1", "replace"), safe=_PATH_SAFE) or "/"
+
+
 def request_head_from_environ(
     environ: WSGIEnviron,
 ) -> tuple[RequestStartLine, HTTPHeaders, HTTPConnectionContext]:
@@ -234,42 +249,35 @@ def request_head_from_environ(
     method = environ.get("REQUEST_METHOD")
     if not isinstance(method, str) or not method:
         raise WSGIProtocolError("the WSGI environ has no REQUEST_METHOD")
-    path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-    uri = urllib.parse.quote(path.encode("latin-1", "replace"), safe="/:@!$&'()*+,;=~-._") or "/"
+    uri = _quote_path(environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""))
     query = environ.get("QUERY_STRING")
     if query:
         uri += "?" + query
-    version = environ.get("SERVER_PROTOCOL") or "HTTP/1.0"
     headers = HTTPHeaders()
+    for key, value in environ.items():
+        if key[:5] == "HTTP_" and value.__class__ is str:
+            if key != "HTTP_CONTENT_TYPE" and key != "HTTP_CONTENT_LENGTH":
+                headers.add(_header_name(key), value)
     content_type = environ.get("CONTENT_TYPE")
     if content_type:
         headers.add("Content-Type", content_type)
     content_length = environ.get("CONTENT_LENGTH")
     if content_length:
         headers.add("Content-Length", content_length)
-    for key, value in environ.items():
-        if key.startswith("HTTP_") and isinstance(value, str):
-            if key in ("HTTP_CONTENT_TYPE", "HTTP_CONTENT_LENGTH"):
-                continue
-            name = "-".join(part.capitalize() for part in key[5:].split("_"))
-            headers.add(name, value)
+    scheme = environ.get("wsgi.url_scheme") or "http"
     if "Host" not in headers:
         server_name = environ.get("SERVER_NAME") or "localhost"
         port = environ.get("SERVER_PORT") or ""
-        scheme = environ.get("wsgi.url_scheme", "http")
         default = "443" if scheme == "https" else "80"
         headers.add("Host", server_name if port in ("", default) else f"{server_name}:{port}")
-    remote_port = environ.get("REMOTE_PORT")
-    address: Any = None
     remote_ip = environ.get("REMOTE_ADDR") or ""
+    address: Any = None
+    remote_port = environ.get("REMOTE_PORT")
     if remote_port and remote_ip:
         try:
             address = (remote_ip, int(remote_port))
         except ValueError:
             address = None
-    context = HTTPConnectionContext(
-        remote_ip=remote_ip,
-        protocol=environ.get("wsgi.url_scheme", "http"),
-        address=address,
-    )
+    context = HTTPConnectionContext(remote_ip=remote_ip, protocol=scheme, address=address)
+    version = environ.get("SERVER_PROTOCOL") or "HTTP/1.0"
     return RequestStartLine(method, uri, version), headers, context
