@@ -529,6 +529,8 @@ def main(argv: list[str] | None = None) -> int:
         selected = [wanted]
         # What it should pull in, and what it declares (to show any difference).
         needed = cb.closure(cb.EXPECTED_GRAPH, wanted) | cb.closure(checker.declared_graph(), wanted)
+        for sibling in dists[wanted].test_siblings:  # built too: installed for its tests
+            needed |= cb.closure(cb.EXPECTED_GRAPH, sibling)
         to_build = [n for n in order if n in needed]
     else:
         selected = order
