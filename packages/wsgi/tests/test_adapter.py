@@ -590,3 +590,104 @@ def test_gunicorn_serves_a_wsgi_application(
     assert (css.status, css.text) == (200, "body { color: red }")
     assert css.header("Content-Type") == "text/css"
     assert fetch(port, "/missing").status == 404
+
+
+# -- the adapter's own machinery -------------------------------------------
+
+
+class Timer(RequestHandler):
+    fired: list[str] = []
+
+    @asynchronous
+    def get(self) -> None:
+        import squall.ioloop
+
+        squall.ioloop.IOLoop.current().call_later(0, lambda: Timer.fired.append("fired"))
+
+
+def test_refused_handler_leaves_no_timer_behind(tmp_path: Path) -> None:
+    app = squall.wsgi.WSGIApplication([(r"/timer", Timer), (r"/hello", Hello)])
+    with pytest.raises(squall.wsgi.AsyncHandlerError, match="Timer cannot run under WSGI"):
+        call_wsgi(app, "/timer")
+    # The next requests on this thread run on a fresh loop: the timer is gone.
+    for _ in range(3):
+        assert call_wsgi(app, "/hello")[2] == b"Hello, world"
+    assert Timer.fired == []
+
+
+def test_many_threads_at_once(tmp_path: Path) -> None:
+    import threading
+
+    app = make_app(tmp_path)
+    results: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            for _ in range(20):
+                results.append(call_wsgi(app, "/hello")[2])
+                results.append(call_wsgi(app, "/static/logo.txt")[2])
+        except BaseException as error:  # reported below
+            errors.append(error)
+
+    with _no_warnings():
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+    assert errors == []
+    assert results.count(b"Hello, world") == 80
+    assert results.count(b"LOGO" * 10) == 80
+
+
+def test_static_file_stream_closed_early(tmp_path: Path) -> None:
+    app = make_app(tmp_path)
+    environ: dict[str, Any] = {"REQUEST_METHOD": "GET", "PATH_INFO": "/static/big.bin"}
+    wsgiref.util.setup_testing_defaults(environ)
+    statuses: list[str] = []
+    with _no_warnings():
+        body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+        iterator = iter(body)
+        first = next(iterator)
+        assert statuses == ["200 OK"]
+        assert 0 < len(first) < 3 * 1024 * 1024
+        body.close()  # type: ignore[attr-defined] - the client left
+    # The thread's loop is usable for the next request.
+    assert call_wsgi(app, "/hello")[2] == b"Hello, world"
+
+
+def test_called_inside_a_running_loop(tmp_path: Path) -> None:
+    import asyncio
+
+    app = make_app(tmp_path)
+
+    async def main() -> None:
+        assert call_wsgi(app, "/hello")[2] == b"Hello, world"
+        with pytest.raises(squall.wsgi.AsyncHandlerError, match="already running"):
+            call_wsgi(app, "/static/logo.txt")
+
+    asyncio.run(main())
+
+
+def test_script_name_and_https_reach_the_request(tmp_path: Path) -> None:
+    class Where(RequestHandler):
+        def get(self, rest: str) -> None:
+            self.write(f"{self.request.protocol} {self.request.host} {self.request.uri} {rest}")
+
+    app = squall.wsgi.WSGIApplication([(r"/mount/(.*)", Where)])
+    status, _, body = call_wsgi(
+        app,
+        "/caf\xc3\xa9",  # PEP 3333: UTF-8 bytes as Latin-1 text
+        SCRIPT_NAME="/mount",
+        QUERY_STRING="a=1",
+        HTTP_HOST="example.org",
+        **{"wsgi.url_scheme": "https"},
+    )
+    assert status == "200 OK"
+    assert body.decode() == "https example.org /mount/caf%C3%A9?a=1 café"
+
+
+def test_constructor_checks() -> None:
+    with pytest.raises(TypeError, match="squall.web.Application"):
+        squall.wsgi.WSGIAdapter(object())  # type: ignore[arg-type]
