@@ -96,13 +96,13 @@ class FakeOpenId:
         return squall.web.Application([("/openid", Endpoint)])
 
 
-def client_app(endpoint: str) -> squall.web.Application:
+def client_app(endpoint: str, callback_uri: str = "/login?next=%2Fprofile") -> squall.web.Application:
     class Login(squall.web.RequestHandler, OpenIdMixin):
         _OPENID_ENDPOINT = endpoint
 
         async def get(self) -> None:
             if not self.get_argument("openid.mode", None):
-                self.authenticate_redirect(callback_uri="/login?next=%2Fprofile", ax_attrs=["name", "email", "language", "username"])
+                self.authenticate_redirect(callback_uri=callback_uri, ax_attrs=["name", "email", "language", "username"])
                 return
             try:
                 user = await self.get_authenticated_user()
@@ -143,6 +143,14 @@ async def test_full_flow(serve: Any, browser: Any, provider: FakeOpenId) -> None
     assert req["openid.realm"] == client.base_url + "/"
     assert req["openid.ns.ax"] == AX_NS and "email" in req["openid.ax.required"].split(",")
     assert provider.checks[0]["openid.mode"] == "check_authentication"
+
+
+@pytest.mark.parametrize("target", ["https://evil.test/", "//evil.test/", "/\\evil.test"])
+async def test_off_site_next_is_not_followed(serve: Any, browser: Any, provider: FakeOpenId, target: str) -> None:
+    client = serve(client_app(provider.endpoint, "/login?" + urllib.parse.urlencode({"next": target})))
+    response = await browser.follow(client.base_url + "/login")
+    assert response.code == 200
+    assert json.loads(response.body)["next"] == "/"
 
 
 async def test_spec_example(serve: Any, browser: Any, provider: FakeOpenId, monkeypatch: pytest.MonkeyPatch) -> None:

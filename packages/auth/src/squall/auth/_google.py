@@ -57,6 +57,26 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
     _OAUTH_NONCE = True
     _OAUTH_NO_CALLBACKS = False
 
+    def get_google_oauth_settings(self) -> dict[str, str]:
+        """The ``google_oauth`` setting: ``{"key": client_id, "secret": client_secret}``.
+
+        Override to take the credentials from elsewhere.
+
+        Raises:
+            ConfigurationError: the setting is missing.
+        """
+        self.require_setting("google_oauth", "Google sign-in")
+        return dict(self.settings["google_oauth"])
+
+    def _oauth2_client(self, client_id: str | None, client_secret: str | None) -> tuple[str, str | None]:
+        if client_id is None or client_secret is None:
+            conf = self.get_google_oauth_settings()
+            client_id = client_id if client_id is not None else conf.get("key")
+            client_secret = client_secret if client_secret is not None else conf.get("secret")
+        if not client_id:
+            raise AuthError("GoogleOAuth2Mixin: no client_id (set google_oauth = {'key': ..., 'secret': ...})")
+        return client_id, client_secret
+
     def authorize_redirect(
         self,
         redirect_uri: str | None = None,
