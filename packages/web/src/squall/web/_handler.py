@@ -75,13 +75,8 @@ _date_text = ""
 _date_until = 0.0
 
 
-def _http_date_now() -> str:
-    """The ``Date`` header for now, formatted at most once a second."""
-    now = _time()
-    return _date_text if now < _date_until else _refresh_date(now)
-
-
 def _refresh_date(now: float) -> str:
+    """Format the ``Date`` header for the second of ``now`` and keep it."""
     global _date_text, _date_until
     second = int(now)
     _date_text = http_date(second)
