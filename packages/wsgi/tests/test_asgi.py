@@ -566,3 +566,112 @@ def test_starlette_behind_fallback_handler(squall_server: Callable[..., Any], fe
     resp = fetch(port, "/echo", method="POST", body=b"12345")
     assert json.loads(resp.body)["size"] == 5
     assert fetch(port, "/stream").text == "one;two"
+
+
+# -- ASGIAdapter called directly (events the servers above never produce) ----
+
+
+def run_asgi(app: Any, scope: dict[str, Any], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Run one ASGI scope with scripted receive() events; returns what was sent."""
+    sent: list[dict[str, Any]] = []
+
+    async def main() -> None:
+        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+        for event in incoming:
+            queue.put_nowait(event)
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        await asyncio.wait_for(app(scope, queue.get, send), TIMEOUT)
+
+    asyncio.run(main())
+    return sent
+
+
+def http_scope(path: str, method: str = "GET", headers: list[tuple[bytes, bytes]] | None = None) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "https",
+        "path": urllib.parse.unquote(path),
+        "raw_path": path.encode(),
+        "query_string": b"",
+        "root_path": "",
+        "headers": headers or [(b"host", b"example.org")],
+        "client": ("192.0.2.1", 5000),
+        "server": ("example.org", 443),
+    }
+
+
+class Echo(RequestHandler):
+    def post(self) -> None:
+        self.write({"body": self.request.body.decode(), "scheme": self.request.protocol})
+
+
+def test_adapter_body_in_pieces_and_limits() -> None:
+    adapter = ASGIAdapter(squall.web.Application([(r"/echo", Echo)]), max_body_size=10)
+    sent = run_asgi(
+        adapter,
+        http_scope("/echo", "POST"),
+        [
+            {"type": "http.request", "body": b"ab", "more_body": True},
+            {"type": "http.request", "body": b"cd", "more_body": False},
+        ],
+    )
+    assert sent[0]["status"] == 200
+    assert json.loads(sent[1]["body"]) == {"body": "abcd", "scheme": "https"}
+    assert sent[-1]["more_body"] is False
+    sent = run_asgi(
+        adapter,
+        http_scope("/echo", "POST"),
+        [{"type": "http.request", "body": b"x" * 11, "more_body": False}],
+    )
+    assert sent[0]["status"] == 413
+
+
+def test_adapter_malformed_body_is_400() -> None:
+    adapter = ASGIAdapter(squall.web.Application([(r"/echo", Echo)]))
+    scope = http_scope(
+        "/echo",
+        "POST",
+        headers=[(b"host", b"x"), (b"content-type", b"multipart/form-data; boundary=zz")],
+    )
+    sent = run_asgi(adapter, scope, [{"type": "http.request", "body": b"not multipart", "more_body": False}])
+    assert sent[0]["status"] == 400
+
+
+def test_adapter_disconnect_while_reading_the_body() -> None:
+    adapter = ASGIAdapter(squall.web.Application([(r"/echo", Echo)]))
+    sent = run_asgi(
+        adapter,
+        http_scope("/echo", "POST"),
+        [{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}],
+    )
+    assert sent == []
+
+
+def test_adapter_refuses_websocket_scopes() -> None:
+    adapter = ASGIAdapter(squall.web.Application([]))
+    sent = run_asgi(adapter, {"type": "websocket", "path": "/"}, [{"type": "websocket.connect"}])
+    assert sent == [{"type": "websocket.close", "code": 1003}]
+
+
+def test_adapter_headers_are_lowercase_bytes_without_hop_by_hop() -> None:
+    class H(RequestHandler):
+        def get(self) -> None:
+            self.set_header("X-Thing", "v")
+            self.set_header("Connection", "close")
+            self.write("x")
+
+    sent = run_asgi(ASGIAdapter(squall.web.Application([(r"/", H)])), http_scope("/"), [
+        {"type": "http.request", "body": b"", "more_body": False}
+    ])
+    headers = dict(sent[0]["headers"])
+    assert headers[b"x-thing"] == b"v"
+    assert b"connection" not in headers
+    assert all(isinstance(n, bytes) and n == n.lower() for n, _ in sent[0]["headers"])
+    # A synchronous handler costs two send() calls.
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]

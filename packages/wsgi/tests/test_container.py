@@ -478,3 +478,28 @@ def test_flask_behind_fallback_handler(squall_server: Callable[..., Any], fetch:
     assert json.loads(resp.body) == {"got": {"x": 1}, "args": {}}
     assert fetch(port, "/flask/stream").text == "line 0\nline 1\nline 2\n"
     assert fetch(port, "/elsewhere").status == 404
+
+
+def test_environ_method_for_absolute_form_ipv6_and_https() -> None:
+    from squall.httputil import HTTPConnectionContext, HTTPHeaders, HTTPServerRequest
+
+    class Conn:
+        context = HTTPConnectionContext("2001:db8::1", "https", ("2001:db8::1", 4433, 0, 0))
+
+    request = HTTPServerRequest(
+        method="PUT",
+        uri="https://[2001:db8::5]/a%20b?x=y",
+        version="HTTP/1.1",
+        headers=HTTPHeaders({"Host": "[2001:db8::5]", "Content-Length": "0"}),
+        connection=Conn(),  # type: ignore[arg-type]
+    )
+    env = WSGIContainer(environ_app).environ(request)
+    assert env["PATH_INFO"] == "/a b"
+    assert env["QUERY_STRING"] == "x=y"
+    assert env["SERVER_NAME"] == "2001:db8::5"
+    assert env["SERVER_PORT"] == "443"
+    assert env["wsgi.url_scheme"] == "https"
+    assert env["REMOTE_ADDR"] == "2001:db8::1"
+    assert env["REMOTE_PORT"] == "4433"
+    assert env["CONTENT_LENGTH"] == "0"
+    assert env["wsgi.input"].read() == b""
