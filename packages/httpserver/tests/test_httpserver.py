@@ -239,6 +239,21 @@ def test_expect_100_continue() -> None:
     run(main)
 
 
+def test_expect_100_not_sent_when_the_declared_body_is_too_large() -> None:
+    """A Content-Length over max_body_size gets 413 at once, never a 100 first."""
+
+    async def main() -> None:
+        server, port = await serve(echo_app, max_body_size=1000)
+        raw = await exchange(
+            port, b"PUT /up HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3000\r\n\r\n"
+        )
+        assert raw.startswith(b"HTTP/1.1 413 ")
+        assert b"100 Continue" not in raw
+        await shutdown(server)
+
+    run(main)
+
+
 def test_expect_100_not_sent_when_answered_from_head() -> None:
     class Reject(HTTPServerConnectionDelegate):
         def start_request(self, server_conn: object, request_conn: HTTPConnection) -> HTTPMessageDelegate:

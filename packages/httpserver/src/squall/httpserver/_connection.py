@@ -395,15 +395,19 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                 if self._pending is not None:
                     self._deliver(self._pending)
                     continue
-                if self._continue_pending:
-                    self._continue_pending = False
-                    if self._request is not None and not self._request.started:
-                        self._transport.write(_CONTINUE)  # type: ignore[union-attr]
                 try:
                     event = codec.next_event()
                 except HTTPInputError as e:
+                    # e.g. a declared Content-Length over max_body_size: 413
+                    # before any 100 Continue, so the client never sends it.
                     self._bad_input(e)
                     return
+                if self._continue_pending:
+                    # The delegate wants the body and the codec accepted its
+                    # framing: invite the client to send it (RFC 9110 10.1.1).
+                    self._continue_pending = False
+                    if event is NEED_DATA and self._request is not None and not self._request.started:
+                        self._transport.write(_CONTINUE)  # type: ignore[union-attr]
                 cls = event.__class__
                 if cls is Data:
                     self._deliver(event.data)  # type: ignore[union-attr]
