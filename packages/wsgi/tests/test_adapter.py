@@ -586,6 +586,22 @@ def test_gunicorn_serves_a_wsgi_application(
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert (posted.status, posted.text) == (200, "posted ok")
+    # A chunked body: gunicorn gives no CONTENT_LENGTH, only EOF on wsgi.input.
+    import http.client
+
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(
+            "POST",
+            "/",
+            body=iter([b"v=chun", b"ked"]),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            encode_chunked=True,
+        )
+        chunked = conn.getresponse()
+        assert (chunked.status, chunked.read()) == (200, b"posted chunked")
+    finally:
+        conn.close()
     css = fetch(port, "/static/style.css")
     assert (css.status, css.text) == (200, "body { color: red }")
     assert css.header("Content-Type") == "text/css"

@@ -243,7 +243,7 @@ class WSGIContainer(HTTPServerConnectionDelegate):
         if connection is None:
             raise ValueError("WSGIContainer needs a request with a connection to answer on")
         start_line = RequestStartLine(request.method or "GET", request.uri or "/", request.version)
-        return self._spawn(start_line, request.headers, request.body, connection, request)
+        return self._spawn(start_line, request.headers, request.body, connection)
 
     def start_request(
         self, server_conn: object, request_conn: HTTPConnection
@@ -266,6 +266,8 @@ class WSGIContainer(HTTPServerConnectionDelegate):
     # -- the work -----------------------------------------------------------
 
     def _multithread(self) -> bool:
+        # A one-thread pool runs one request at a time: wsgi.multithread is
+        # False then (ThreadPoolExecutor keeps its size in _max_workers).
         executor = self._executor
         workers = getattr(executor, "_max_workers", DEFAULT_WORKERS)
         return executor is None or not isinstance(workers, int) or workers > 1
@@ -276,7 +278,6 @@ class WSGIContainer(HTTPServerConnectionDelegate):
         headers: HTTPHeaders,
         body: bytes,
         connection: HTTPConnection,
-        request: HTTPServerRequest | None = None,
     ) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         exchange = _Exchange(loop, connection)
@@ -292,7 +293,7 @@ class WSGIContainer(HTTPServerConnectionDelegate):
             script_name=self.script_name,
             multithread=self._multithread(),
         )
-        task = loop.create_task(self._serve(environ, exchange, start_line, request))
+        task = loop.create_task(self._serve(environ, exchange, start_line))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return task
@@ -302,7 +303,6 @@ class WSGIContainer(HTTPServerConnectionDelegate):
         environ: WSGIEnviron,
         exchange: _Exchange,
         start_line: RequestStartLine,
-        request: HTTPServerRequest | None,
     ) -> None:
         started = time.monotonic()
         connection = exchange.connection
