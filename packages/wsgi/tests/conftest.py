@@ -196,11 +196,16 @@ _LISTENING = re.compile(rb"Listening at: http://127\.0\.0\.1:(\d+)")
 @contextlib.contextmanager
 def gunicorn(app_dir: Path, target: str, *args: str) -> Iterator[int]:
     """Run gunicorn on ``module:callable`` from ``app_dir``; yields its port."""
-    exe = Path(sys.executable).with_name("gunicorn")
+    import gunicorn  # noqa: F401 - fail here, clearly, if it is not installed
+
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    # "python -m gunicorn" rather than the console script: it works wherever
+    # the package is importable (the isolation check's test layer, too).
     proc = subprocess.Popen(
         [
-            str(exe),
+            sys.executable,
+            "-m",
+            "gunicorn",
             "--bind",
             "127.0.0.1:0",
             "--workers",
