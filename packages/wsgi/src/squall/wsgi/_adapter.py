@@ -308,6 +308,10 @@ class WSGIAdapter:
             anyway, because what they wait for (disk, the client) may block
             a WSGI worker thread; they run on a private event loop to
             completion. Default: ``(StaticFileHandler,)`` and subclasses.
+
+    Compatibility: Tornado 6 removed its WSGI adapter; squall keeps the
+    spec's `WSGIApplication` and refuses coroutine handlers up front with
+    `AsyncHandlerError` instead of leaving them unfinished.
     """
 
     blocking_handler_classes: tuple[type[RequestHandler], ...] = (StaticFileHandler,)
