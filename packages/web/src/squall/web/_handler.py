@@ -84,9 +84,9 @@ def _refresh_date(now: float) -> str:
     return _date_text
 
 
-# Header values that passed `_header_value` (str only): a handler usually
-# sets the same few values on every response. Bounded, so values taken from
-# requests cannot grow it without limit.
+# Header values that passed `_header_value` (short str only): a handler
+# usually sets the same few values on every response. Bounded in count and
+# size, so values taken from requests cannot grow it without limit.
 _SAFE_VALUES: set[str] = set()
 _SAFE_VALUES_MAX = 1024
 
@@ -116,7 +116,7 @@ def _header_value(value: Any) -> str:
             f"unsafe header value {text[:100]!r}: it contains CR, LF, NUL or another "
             "control character (TAB is the only one allowed)"
         )
-    if value.__class__ is str and len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
+    if value.__class__ is str and len(text) <= 256 and len(_SAFE_VALUES) < _SAFE_VALUES_MAX:
         _SAFE_VALUES.add(text)
     return text
 
