@@ -94,7 +94,8 @@ class Process:
         )
         self.lines: list[str] = []
         self._lock = threading.Lock()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -122,6 +123,7 @@ class Process:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        self._reader.join(5)  # its last output is read
         return self.process.returncode
 
     def kill(self) -> None:

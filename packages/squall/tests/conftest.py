@@ -86,7 +86,8 @@ class SquallProcess:
         )
         self.lines: list[str] = []
         self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
 
     def _read(self) -> None:
         assert self.process.stdout is not None
@@ -130,7 +131,10 @@ class SquallProcess:
         self.process.send_signal(signum)
 
     def wait(self, timeout: float = 15.0) -> int:
-        return self.process.wait(timeout)
+        """Wait for the exit, and for its last output to be read."""
+        code = self.process.wait(timeout)
+        self._reader.join(timeout)
+        return code
 
     def kill(self) -> None:
         if self.process.poll() is None:
