@@ -201,7 +201,7 @@ def idle_phase(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--target", default="hello", choices=["hello", "hello-json", "demo"])
-    parser.add_argument("--rounds", type=int, default=4, help="measured wrk rounds after the warm-up")
+    parser.add_argument("--rounds", type=int, default=3, help="measured wrk rounds after the warm-up")
     parser.add_argument("--duration", type=int, default=30, help="seconds per wrk round")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--threads", type=int, default=2)
