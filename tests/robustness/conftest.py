@@ -299,6 +299,21 @@ def make_server() -> Iterator[Callable[..., LiveServer]]:
 
 
 @pytest.fixture(scope="module")
+def module_server() -> Iterator[Callable[..., LiveServer]]:
+    """Like ``make_server``, for servers shared by a module's tests."""
+    started: list[LiveServer] = []
+
+    def factory(app: Any = None, **kwargs: Any) -> LiveServer:
+        server = LiveServer(app, **kwargs).start()
+        started.append(server)
+        return server
+
+    yield factory
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
 def shared_server() -> Iterator[LiveServer]:
     """One canary server per module, with small limits and short timeouts."""
     server = LiveServer(

@@ -440,3 +440,34 @@ def test_hostile_cookie_header_over_the_wire(make_server: Any, raw: Any) -> None
     data = b"GET /c HTTP/1.1\r\nHost: a\r\nConnection: close\r\nCookie: " + cookie + b"\r\n\r\n"
     responses, _ = raw(server.port, data)
     assert [(r.status, r.body) for r in responses] == [(200, b"a,c")]
+
+
+@pytest.mark.parametrize("members", [1, 3], ids=["one-member", "concatenated-members"])
+def test_gzip_bomb_is_limited_on_decompressed_bytes(make_server: Any, raw: Any, members: int) -> None:
+    """A small gzip body that inflates past max_body_size is refused (checklist 18)."""
+    import gzip
+
+    server = make_server(decompress_request=True, max_body_size=1024 * 1024)
+    bomb = b"".join(gzip.compress(b"\0" * (8 * 1024 * 1024)) for _ in range(members))
+    assert len(bomb) < 64 * 1024 * members
+    head = (
+        b"POST /t HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(bomb)
+    )
+    responses, _ = raw(server.port, head + bomb, expect=1)
+    assert [r.status for r in responses] in ([413], [400])
+    assert server.hits == []
+    assert server.canary_ok()
+
+
+def test_concatenated_gzip_members_are_all_decompressed(make_server: Any, raw: Any) -> None:
+    import gzip
+
+    server = make_server(decompress_request=True)
+    body = gzip.compress(b"a" * 1000) + gzip.compress(b"b" * 1000)
+    head = (
+        b"POST /t HTTP/1.1\r\nHost: a\r\nContent-Encoding: gzip\r\nConnection: close\r\n"
+        b"Content-Length: %d\r\n\r\n" % len(body)
+    )
+    responses, _ = raw(server.port, head + body)
+    assert [(r.status, r.body) for r in responses] == [(200, b"ok 2000\n")]
