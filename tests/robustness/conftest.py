@@ -48,7 +48,7 @@ class CanaryHandler(RequestHandler):
 
     SUPPORTED_METHODS = ("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
 
-    def initialize(self, hits: list[Hit]) -> None:
+    def initialize(self, hits: list[Hit]) -> None:  # type: ignore[override]
         self.hits = hits
 
     def prepare(self) -> None:

@@ -135,7 +135,7 @@ def test_unfinished_chunked_body_times_out(make_server: Any, body: bytes) -> Non
 class Firehose(RequestHandler):
     """Streams up to 256 MiB with flush(), counting what it has written."""
 
-    def initialize(self, progress: list[int]) -> None:
+    def initialize(self, progress: list[int]) -> None:  # type: ignore[override]
         self.progress = progress
 
     async def get(self) -> None:
@@ -149,7 +149,7 @@ class Firehose(RequestHandler):
 class Big(RequestHandler):
     """A 64 KiB answer, counting how many were produced."""
 
-    def initialize(self, progress: list[int]) -> None:
+    def initialize(self, progress: list[int]) -> None:  # type: ignore[override]
         self.progress = progress
 
     def get(self) -> None:

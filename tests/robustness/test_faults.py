@@ -38,7 +38,7 @@ class Boom(Exception):
 
 def _faulty(where: str) -> type[RequestHandler]:
     class Faulty(RequestHandler):
-        def initialize(self) -> None:
+        def initialize(self) -> None:  # type: ignore[override]
             if where == "initialize":
                 raise Boom(where)
 
@@ -73,7 +73,7 @@ class AsyncFaulty(RequestHandler):
 class Streamer(RequestHandler):
     """Streams up to 64 MiB with flush(); records its connection closing."""
 
-    def initialize(self, events: Events) -> None:
+    def initialize(self, events: Events) -> None:  # type: ignore[override]
         self.events = events
 
     async def get(self) -> None:
@@ -90,7 +90,7 @@ class Streamer(RequestHandler):
 class BusyThenStream(RequestHandler):
     """Blocks the loop briefly (CPU work), then streams up to 64 MiB with flush()."""
 
-    def initialize(self, events: Events) -> None:
+    def initialize(self, events: Events) -> None:  # type: ignore[override]
         self.events = events
 
     async def get(self) -> None:
@@ -112,7 +112,7 @@ class BusyThenStream(RequestHandler):
 
 @stream_request_body
 class Upload(RequestHandler):
-    def initialize(self, events: Events) -> None:
+    def initialize(self, events: Events) -> None:  # type: ignore[override]
         self.events = events
 
     def data_received(self, chunk: bytes) -> None:
@@ -127,7 +127,7 @@ class Upload(RequestHandler):
 
 
 class CloseRaises(RequestHandler):
-    def initialize(self, events: Events) -> None:
+    def initialize(self, events: Events) -> None:  # type: ignore[override]
         self.events = events
 
     async def get(self) -> None:
@@ -141,7 +141,7 @@ class CloseRaises(RequestHandler):
 class Slow(RequestHandler):
     """Waits on the events' gate: a request in flight during shutdown."""
 
-    def initialize(self, events: Events) -> None:
+    def initialize(self, events: Events) -> None:  # type: ignore[override]
         self.events = events
 
     async def get(self) -> None:
