@@ -131,7 +131,7 @@ def write_seeds(directory: str) -> None:
 
 
 def main() -> None:
-    import atheris  # type: ignore[import-not-found]  # only in .venv-fuzz (tools/fuzz/run.sh)
+    import atheris  # type: ignore[import-untyped,import-not-found,unused-ignore]  # only in .venv-fuzz (tools/fuzz/run.sh)
 
     atheris.instrument_all()  # coverage feedback for the already imported squall code
     atheris.Setup(sys.argv, one_input)
