@@ -9,7 +9,7 @@ POETRY_VERSION := 2.5.1
 PACKAGES := escape template locale ioloop httputil httpserver httpclient web websocket auth wsgi testing squall
 STAMP := .stamps/setup
 
-.PHONY: demo setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
+.PHONY: bench-nginx demo setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,10 @@ isolation: setup
 bench:
 	bash tools/bench/setup.sh
 	.venv-bench/bin/python tools/bench/run.py
+
+# 1 vs 2 processes behind a real nginx (needs nginx and wrk).
+bench-nginx: setup
+	$(BIN)/python deploy/bench_nginx.py
 
 bench-quick:
 	bash tools/bench/setup.sh
