@@ -9,7 +9,7 @@ POETRY_VERSION := 2.5.1
 PACKAGES := escape template locale ioloop httputil httpserver httpclient web websocket auth wsgi testing squall
 STAMP := .stamps/setup
 
-.PHONY: bench-nginx demo setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
+.PHONY: soak fuzz bench-nginx demo setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
 
 setup: $(STAMP)
 
@@ -65,6 +65,13 @@ isolation: setup
 bench:
 	bash tools/bench/setup.sh
 	.venv-bench/bin/python tools/bench/run.py
+
+# Long runs, outside `make test`: wrk soak (a few minutes) and the atheris codec fuzzer.
+soak: setup
+	bash tools/soak/run.sh
+
+fuzz: setup
+	bash tools/fuzz/run.sh
 
 # 1 vs 2 processes behind a real nginx (needs nginx and wrk).
 bench-nginx: setup
