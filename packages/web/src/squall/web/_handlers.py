@@ -50,6 +50,10 @@ class RedirectHandler(RequestHandler):
 
     def get(self, *args: Any, **kwargs: Any) -> None:
         target = self._url.format(*args, **kwargs)
+        if target.startswith(("//", "/\\")):
+            # A captured group made a site-relative URL protocol-relative
+            # (``/{0}`` with ``/evil.com``): refuse rather than leave the site.
+            raise HTTPError(403, "redirect target %r would leave the site", target[:100])
         query = self.request.query
         if query:
             target += ("&" if "?" in target else "?") + query
