@@ -95,6 +95,8 @@ def check_head(event: RequestHead) -> None:
             raise AssertionError(f"non-token field name accepted: {name!r}")
         if set(value) & {"\r", "\n", "\x00"}:
             raise AssertionError(f"field value with CR/LF/NUL accepted: {value!r}")
+        if value != value.strip(" \t"):
+            raise AssertionError(f"field value kept its surrounding whitespace: {value!r}")
 
 
 def one_input(data: bytes) -> None:
