@@ -829,6 +829,50 @@ def test_queued_request_times_out_by_its_own_deadline(servers, client_class):
     assert run(go) == 599
 
 
+def test_cancelled_fetch_closes_its_connection_and_frees_its_slot(servers, client_class):
+    async def go():
+        client_gone = asyncio.Event()
+
+        async def never_answer(reader, writer):
+            while await reader.read(65536):
+                pass  # read the request, answer nothing, until the client hangs up
+            client_gone.set()
+            writer.close()
+
+        server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = client_class(force_instance=True, max_clients=1)
+        try:
+            with pytest.raises(asyncio.TimeoutError):
+                await asyncio.wait_for(client.fetch(f"http://127.0.0.1:{port}/hang", request_timeout=60), 0.3)
+            # The client hung up at once instead of waiting for request_timeout...
+            await asyncio.wait_for(client_gone.wait(), 5)
+            # ...and the only slot is free for the next request.
+            response = await asyncio.wait_for(client.fetch(servers.url("/hello")), 5)
+            return response.body
+        finally:
+            client.close()
+            server.close()
+
+    assert run(go) == b"Hello, world"
+
+
+def test_cancelled_queued_fetch_never_starts(servers, client_class):
+    async def go():
+        client = client_class(force_instance=True, max_clients=1)
+        try:
+            slow = client.fetch(servers.url("/slow?delay=0.2"))
+            queued = client.fetch(servers.url("/echo?queued=1"))
+            queued.cancel()
+            assert (await slow).body == b"slow"
+            after = await client.fetch(servers.url("/echo?after=1"))
+            return echo(after)["path"]
+        finally:
+            client.close()
+
+    assert run(go) == "/echo?after=1"
+
+
 def test_close_fails_queued_requests_and_refuses_new_ones(servers, client_class):
     async def go():
         client = client_class(force_instance=True, max_clients=1)

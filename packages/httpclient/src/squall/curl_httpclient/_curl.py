@@ -200,12 +200,17 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
 
     # -- one exchange -----------------------------------------------------
 
-    def fetch_impl(self, request: Any, callback: Callable[[HTTPResponse], None]) -> None:
+    def fetch_impl(
+        self, request: Any, callback: Callable[[HTTPResponse], None]
+    ) -> Callable[[], None] | None:
         """Start one transfer (see `AsyncHTTPClient.fetch_impl`).
 
         Args:
             request: The request, read through the defaults proxy.
             callback: Called once with the response.
+
+        Returns:
+            A function that aborts the transfer.
         """
         pc = self._pc
         curl = self._free.pop() if self._free else pc.Curl()
@@ -216,12 +221,13 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
             curl.reset()
             self._free.append(curl)
             callback(HTTPResponse(request.request, 599, error=exc, effective_url=request.url))
-            return
+            return None
         curl.job = job
         self._running.add(curl)
         self._multi.add_handle(curl)
         if job.producer is not None:
             job.producer_task = self._loop.create_task(job.produce())
+        return job.cancel
 
     def _setup(self, curl: Any, request: Any, job: _CurlJob) -> None:
         pc = self._pc
@@ -685,6 +691,14 @@ class _CurlJob:
             return
         self.upload_done = True
         self._unpause()
+
+    def cancel(self) -> None:
+        """Abort the transfer because its caller cancelled the fetch."""
+        if self.done or getattr(self.curl, "job", None) is not self:
+            return
+        self.error = HTTPStreamClosedError("the fetch was cancelled by its caller")
+        # _finish removes the handle (libcurl closes its connection) and reports self.error.
+        self.client._finish(self.curl, 0, "")
 
     def _unpause(self) -> None:
         if self.read_paused and not self.done:

@@ -282,6 +282,7 @@ class AsyncHTTPClient:
         _check_header_fields(request.headers)
         future: asyncio.Future[HTTPResponse] = self._loop.create_future()
         job = _Fetch(self, request, raise_error, callback, future)
+        future.add_done_callback(job.on_future_done)
         if self._active < self.max_clients:
             self._active += 1
             job.start()
@@ -289,7 +290,9 @@ class AsyncHTTPClient:
             job.enqueue()
         return future
 
-    def fetch_impl(self, request: Any, callback: Callable[[HTTPResponse], None]) -> None:
+    def fetch_impl(
+        self, request: Any, callback: Callable[[HTTPResponse], None]
+    ) -> Callable[[], None] | None:
         """Perform one exchange (no redirects); implemented by the back ends.
 
         Args:
@@ -297,6 +300,13 @@ class AsyncHTTPClient:
                 defaults (it has every `HTTPRequest` attribute).
             callback: Called exactly once with the `HTTPResponse`; failures
                 are a response with code 599 and ``error`` set.
+
+        Returns:
+            Optionally, a function that aborts the exchange (called when the
+            caller cancels the fetch): it must close the connection and then
+            still call ``callback`` once, with a 599 response, so the slot
+            is freed. A back end that returns None cannot be interrupted;
+            its exchange runs to its end and the result is dropped.
         """
         raise NotImplementedError("AsyncHTTPClient subclasses implement fetch_impl()")
 
@@ -322,7 +332,17 @@ _OPTION_NAMES = frozenset(
 class _Fetch:
     """One call to fetch: its slot in the queue, its redirects, its delivery."""
 
-    __slots__ = ("client", "request", "raise_error", "callback", "future", "timer", "first", "redirects")
+    __slots__ = (
+        "client",
+        "request",
+        "raise_error",
+        "callback",
+        "future",
+        "timer",
+        "first",
+        "redirects",
+        "abort",
+    )
 
     def __init__(
         self,
@@ -340,14 +360,36 @@ class _Fetch:
         self.timer: asyncio.TimerHandle | None = None
         self.first = request
         self.redirects = 0
+        # Aborts the exchange in progress, when the back end offers it.
+        self.abort: Callable[[], None] | None = None
 
     def start(self) -> None:
         client = self.client
         proxy = _RequestProxy(self.request, client.defaults or None)
         try:
-            client.fetch_impl(proxy, self.on_response)
+            self.abort = client.fetch_impl(proxy, self.on_response)
         except Exception as exc:  # a bug or bad option: report it, free the slot
             self.on_response(HTTPResponse(self.request, 599, error=exc))
+
+    def on_future_done(self, future: asyncio.Future[HTTPResponse]) -> None:
+        """Abort the exchange when the caller cancels (e.g. ``asyncio.wait_for``).
+
+        Without this, a cancelled fetch would keep its connection and its
+        ``max_clients`` slot until the server answered or the request timed out.
+        A fetch still waiting in the queue is dropped from it by ``_slot_freed``.
+        """
+        if not future.cancelled():
+            return
+        if self.timer is not None:  # still queued
+            self.cancel_timer()
+            try:
+                self.client._queue.remove(self)
+            except ValueError:
+                pass
+        abort = self.abort
+        if abort is not None:
+            self.abort = None
+            abort()
 
     def enqueue(self) -> None:
         client = self.client
@@ -380,6 +422,7 @@ class _Fetch:
         )
 
     def on_response(self, response: HTTPResponse) -> None:
+        self.abort = None
         if response.code in _REDIRECT_CODES and not self.future.done():
             follow = _redirect_target(self, response)
             if follow is not None:

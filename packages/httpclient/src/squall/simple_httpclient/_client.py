@@ -126,19 +126,24 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
 
     # -- one exchange --------------------------------------------------------
 
-    def fetch_impl(self, request: Any, callback: Callable[[HTTPResponse], None]) -> None:
+    def fetch_impl(
+        self, request: Any, callback: Callable[[HTTPResponse], None]
+    ) -> Callable[[], None] | None:
         """Perform one exchange (see `AsyncHTTPClient.fetch_impl`).
 
         Args:
             request: The request, read through the defaults proxy.
             callback: Called once with the response.
+
+        Returns:
+            A function that aborts the exchange and closes its connection.
         """
         ex = _Exchange(self, request, callback)
         try:
             key = self._prepare(ex, request)
         except (ValueError, TypeError) as exc:
             callback(HTTPResponse(request.request, 599, error=exc, effective_url=request.url))
-            return
+            return None
         ex.key = key
         idle = self._idle.get(key)
         if idle:
@@ -148,9 +153,10 @@ class SimpleAsyncHTTPClient(AsyncHTTPClient):
                 if not conn.closed and now - conn.idle_since < self.idle_timeout:
                     self._busy.add(conn)
                     ex.begin(conn)
-                    return
+                    return ex.cancel
                 conn.close()
         self._connect_new(ex)
+        return ex.cancel
 
     def _effective_defaults(self) -> dict[str, Any]:
         """The built-in option defaults overridden by the client's ``defaults``."""

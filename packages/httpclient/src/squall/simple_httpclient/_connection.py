@@ -567,6 +567,14 @@ class _Exchange:
         self.client._connect_new(self)
         return True
 
+    def cancel(self) -> None:
+        """Abort the exchange because its caller cancelled the fetch."""
+        if self.finished:
+            return
+        if self.connect_task is not None:
+            self.connect_task.cancel()
+        self.fail(HTTPStreamClosedError("the fetch was cancelled by its caller"), close=True)
+
     def fail(self, error: BaseException, close: bool = False) -> None:
         if self.finished:
             return
