@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import pytest
 
 import squall.ioloop
 from squall.httputil import HTTPHeaders, HTTPServerRequest
 from squall.web import Application, HTTPError, RequestHandler, asynchronous, stream_request_body
+
+from websupport import wait_until
 
 closed: list[str] = []
 streamed: list[object] = []
@@ -104,14 +105,15 @@ def test_asynchronous_with_coroutine(fetch):
 
 
 @pytest.mark.parametrize("path", ["/longpoll", "/longpoll-cb"])
-def test_on_connection_close(http_server, wait_until, path):
+async def test_on_connection_close(http_port, path):
     closed.clear()
-    with socket.create_connection(("127.0.0.1", http_server.port), timeout=5) as sock:
-        sock.sendall(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
-        sock.settimeout(0.2)
-        with pytest.raises(socket.timeout):
-            sock.recv(1)  # the handler is still waiting
-    wait_until(lambda: closed == [path])
+    reader, writer = await asyncio.open_connection("127.0.0.1", http_port)
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    with pytest.raises(asyncio.TimeoutError):
+        await asyncio.wait_for(reader.read(1), 0.2)  # the handler is still waiting
+    writer.close()
+    await writer.wait_closed()
+    await wait_until(lambda: closed == [path])
 
 
 def test_stream_request_body(fetch):
