@@ -16,6 +16,8 @@ from squall.web import (
     removeslash,
 )
 
+from websupport import raw_exchange
+
 
 class UserFromHeader(RequestHandler):
     def get_current_user(self):
@@ -109,21 +111,19 @@ def test_current_user_set_in_async_prepare(fetch):
     assert fetch("/async-user").code == 302
 
 
-def test_authenticated_next_is_sanitised(serve):
+async def test_authenticated_next_is_sanitised(serve):
     fetch = serve(Application([(r".*", Private)], login_url="/login"))
     conn_targets = ["//evil.example/x", "/\\evil.example/x", "///evil.example"]
-    import http.client
 
     for target in conn_targets:
-        conn = http.client.HTTPConnection("127.0.0.1", fetch.port, timeout=10)
-        conn.putrequest("GET", target, skip_host=True)
-        conn.putheader("Host", "x")
-        conn.endheaders()
-        response = conn.getresponse()
-        location = response.getheader("Location")
-        conn.close()
-        assert response.status == 302
-        next_url = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query)["next"][0]
+        answer = await raw_exchange(
+            fetch.port, f"GET {target} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        )
+        head = answer.split(b"\r\n\r\n")[0].decode("latin-1").split("\r\n")
+        assert head[0].startswith("HTTP/1.1 302 "), head[0]
+        locations = [line.split(":", 1)[1].strip() for line in head[1:] if line.lower().startswith("location:")]
+        assert len(locations) == 1, head
+        next_url = urllib.parse.parse_qs(urllib.parse.urlsplit(locations[0]).query)["next"][0]
         assert next_url.startswith("/") and not next_url.startswith(("//", "/\\")), next_url
 
 
@@ -155,9 +155,9 @@ def test_addslash_and_removeslash(fetch):
     assert fetch("/noslash/", method="POST", body="").code == 404
 
 
-def test_slash_decorators_never_redirect_off_site(raw_request):
+async def test_slash_decorators_never_redirect_off_site(raw_request):
     for target, decorator in ((b"//evil.example/", "remove"), (b"//evil.example/add", "add")):
-        data = raw_request(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        data = await raw_request(b"GET " + target + b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         head = data.split(b"\r\n\r\n")[0].decode()
         locations = [line for line in head.split("\r\n") if line.lower().startswith("location:")]
         for line in locations:
