@@ -35,6 +35,7 @@ class FakeGoogle:
         self.tokens: dict[str, str] = {}
         self.knobs: dict[str, Any] = {}
         self.authorize_args: list[dict[str, str]] = []
+        self.certs_fetches = 0
         self.token_args: list[dict[str, str]] = []
 
     def app(self) -> squall.web.Application:
@@ -99,6 +100,9 @@ class FakeGoogle:
 
         class Certs(squall.web.RequestHandler):
             def get(self) -> None:
+                fake.certs_fetches += 1
+                if "cache_control" in fake.knobs:
+                    self.set_header("Cache-Control", fake.knobs["cache_control"])
                 if "jwks_raw" in fake.knobs:
                     self.write(fake.knobs["jwks_raw"])
                     return
@@ -277,3 +281,44 @@ async def test_forged_state_cookie_is_refused(serve: Any, browser: Any, google: 
     browser.cookies["_oauth2_state"] = json.dumps({"s": state, "v": None, "n": None})
     response = await browser.get(back)
     assert response.code == 403 and b"forged" in response.body
+
+
+async def test_signing_keys_are_cached_per_application(serve: Any, make_browser: Any, google: FakeGoogle) -> None:
+    provider = serve(google.app())
+    client = serve(client_app(provider.base_url))
+    for _ in range(3):
+        response = await make_browser().follow(client.base_url + "/login")
+        assert response.code == 200, response.body
+    assert google.certs_fetches == 1
+    # Another application keeps its own keys.
+    other = serve(client_app(provider.base_url))
+    assert (await make_browser().follow(other.base_url + "/login")).code == 200
+    assert google.certs_fetches == 2
+
+
+async def test_no_store_keys_are_fetched_every_time(serve: Any, make_browser: Any, google: FakeGoogle) -> None:
+    google.knobs["cache_control"] = "no-store"
+    provider = serve(google.app())
+    client = serve(client_app(provider.base_url))
+    for _ in range(2):
+        assert (await make_browser().follow(client.base_url + "/login")).code == 200
+    assert google.certs_fetches == 2
+
+
+async def test_rotated_key_is_fetched_again_but_not_more_than_once_a_minute(
+    serve: Any, make_browser: Any, google: FakeGoogle, other_signer: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    provider = serve(google.app())
+    client = serve(client_app(provider.base_url))
+    assert (await make_browser().follow(client.base_url + "/login")).code == 200
+    # The provider rotates to a key with another kid, within the minute: the
+    # cached keys are used and the token is refused, without a fetch per token.
+    google.signer = other_signer
+    for _ in range(2):
+        response = await make_browser().follow(client.base_url + "/login")
+        assert response.code == 403 and "not in the provider's JWKS" in json.loads(response.body)["error"]
+    assert google.certs_fetches == 1
+    # A minute later the unknown kid triggers one fetch of the new keys.
+    monkeypatch.setattr("squall.auth._jwks_cache._REFETCH_INTERVAL", 0.0)
+    assert (await make_browser().follow(client.base_url + "/login")).code == 200
+    assert google.certs_fetches == 2

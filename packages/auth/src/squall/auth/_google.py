@@ -7,9 +7,10 @@ from typing import Any
 
 from squall.httpclient import AsyncHTTPClient
 
-from ._common import fetch_provider, json_object, start
+from ._common import start
 from ._errors import AuthError
-from ._jwt import parse_jwks, verify_id_token
+from ._jwks_cache import signing_keys
+from ._jwt import token_key_id, verify_id_token
 from ._oauth2 import OAuth2Mixin
 
 __all__ = ["GoogleOAuth2Mixin"]
@@ -150,8 +151,13 @@ class GoogleOAuth2Mixin(OAuth2Mixin):
         id_token = token.get("id_token")
         if not isinstance(id_token, str):
             raise AuthError("Google sign-in: the token answer has no id_token (is 'openid' in the scope?)")
-        jwks_response = await fetch_provider(client, "Google signing keys", self._OAUTH_JWKS_URL)
-        keys = parse_jwks(json_object(jwks_response, "Google signing keys"))
+        keys = await signing_keys(
+            getattr(self, "application", None),
+            client,
+            "Google signing keys",
+            self._OAUTH_JWKS_URL,
+            token_key_id(id_token),
+        )
         claims = verify_id_token(
             id_token, keys, issuers=self._OIDC_ISSUERS, audience=client_id, nonce=flow.nonce
         )

@@ -114,6 +114,21 @@ def _number(claims: Mapping[str, Any], name: str) -> float:
     return float(value)
 
 
+def token_key_id(token: object) -> str | None:
+    """The ``kid`` of a compact JWS's header, or None when it has none or is malformed.
+
+    Only a hint for choosing keys: `verify_id_token` reports a malformed token.
+    """
+    if not isinstance(token, str) or token.count(".") != 2:
+        return None
+    try:
+        header = _json_part(token.split(".", 1)[0], "header")
+    except AuthError:
+        return None
+    kid = header.get("kid")
+    return kid if isinstance(kid, str) else None
+
+
 def verify_id_token(
     token: str,
     keys: Mapping[str, RSAPublicKey],
