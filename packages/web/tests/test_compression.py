@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import socket
 import zlib
 
 import pytest
@@ -198,8 +197,8 @@ def test_head_is_not_given_a_body(fetch):
     assert response.headers["Content-Encoding"] == "gzip"
 
 
-def test_flushed_response_is_chunked_and_gzipped(raw_request):
-    reply = raw_request(b"GET /flushing HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+async def test_flushed_response_is_chunked_and_gzipped(raw_request):
+    reply = await raw_request(b"GET /flushing HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")
     assert b"Transfer-Encoding: chunked" in head
     assert b"Content-Encoding: gzip" in head
@@ -207,15 +206,16 @@ def test_flushed_response_is_chunked_and_gzipped(raw_request):
     assert gzip.decompress(_dechunk(body)) == b"".join(flushed_parts)
 
 
-def test_flushed_part_reaches_the_client_before_the_end(http_server):
+async def test_flushed_part_reaches_the_client_before_the_end(http_port):
     """Each flush pushes decodable gzip data out (sync flush), not just at the end."""
-    with socket.create_connection(("127.0.0.1", http_server.port), timeout=10) as sock:
-        sock.sendall(b"GET /gate HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
+    reader, writer = await asyncio.open_connection("127.0.0.1", http_port)
+    try:
+        writer.write(b"GET /gate HTTP/1.1\r\nHost: x\r\nAccept-Encoding: gzip\r\n\r\n")
         data = b""
         decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
         text = b""
         while b"early " * 10 not in text:
-            chunk = sock.recv(65536)
+            chunk = await reader.read(65536)
             assert chunk, "connection closed early"
             data += chunk
             head, sep, body = data.partition(b"\r\n\r\n")
@@ -224,11 +224,14 @@ def test_flushed_part_reaches_the_client_before_the_end(http_server):
                 decompressor = zlib.decompressobj(16 + zlib.MAX_WBITS)
         assert b"Content-Encoding: gzip" in head
         # The handler is still waiting: release it and read the rest.
-        http_server.loop.call_soon_threadsafe(released["gate"].set_result, None)
+        released["gate"].set_result(None)
         while not data.endswith(b"0\r\n\r\n"):
-            chunk = sock.recv(65536)
+            chunk = await reader.read(65536)
             assert chunk, "connection closed early"
             data += chunk
+    finally:
+        writer.close()
+        await writer.wait_closed()
     body = data.partition(b"\r\n\r\n")[2]
     assert gzip.decompress(_dechunk(body)) == b"early " * 10 + b"late"
 
@@ -264,8 +267,8 @@ def test_off_by_default(serve):
     assert "Vary" not in response.headers
 
 
-def test_http10_client_gets_identity(raw_request):
-    reply = raw_request(b"GET /text HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
+async def test_http10_client_gets_identity(raw_request):
+    reply = await raw_request(b"GET /text HTTP/1.0\r\nAccept-Encoding: gzip\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")
     assert b"Content-Encoding" not in head
     assert body == BIG_TEXT
