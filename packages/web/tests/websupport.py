@@ -10,10 +10,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["cookies", "raw_exchange", "response_complete", "wait_until"]
+__all__ = ["cookies_of", "raw_exchange", "response_complete", "wait_until"]
 
 
-def cookies(response: Any) -> dict[str, str]:
+def cookies_of(response: Any) -> dict[str, str]:
     """The ``Set-Cookie`` headers of ``response`` as ``{name: whole header value}``."""
     out: dict[str, str] = {}
     for value in response.headers.get_list("Set-Cookie"):
