@@ -1,19 +1,26 @@
-"""Real servers for the squall.wsgi tests, each on a free loopback port.
+"""Real third-party servers for the squall.wsgi tests, each on a free loopback port.
 
-- `squall_server`: squall's HTTPServer on an event loop in a background thread.
+squall's own server, the event loop and the client come from squall-testing's
+pytest plugin (a test-only sibling, see pyproject.toml): ``async def`` tests
+run on the test's `IOLoop`, ``serve(WSGIContainer(app))`` starts squall's
+`HTTPServer` on that loop and returns its ``fetch``, and ``http_client`` is
+the client. What the plugin cannot give is a *foreign* server; those live
+here:
+
 - `wsgiref_server`: the stdlib's reference WSGI server in a thread.
 - `gunicorn_server`: gunicorn in a subprocess (sync worker).
 - `uvicorn_server`: uvicorn's ``Server`` in a thread.
-- `fetch`: a plain ``http.client`` request from the test thread.
+- `fetch_at`: ``await fetch_at(port, path, **kwargs)``, the plugin's
+  ``http_client`` aimed at one of them, with the ``fetch`` fixture's
+  defaults (4xx/5xx returned, redirects not followed, bodies as sent).
 
-Every wait is bounded (a socket timeout or a deadline).
+Every wait is bounded (a socket timeout, a deadline or the plugin's test
+timeout).
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import http.client
 import os
 import re
 import select
@@ -23,50 +30,15 @@ import sys
 import threading
 import time
 import wsgiref.simple_server
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from squall.httpserver import HTTPServer
-from squall.netutil import bind_sockets
+from squall.httpclient import AsyncHTTPClient, HTTPResponse
 
 TIMEOUT = 10.0
-
-
-@dataclass
-class Response:
-    status: int
-    reason: str
-    headers: http.client.HTTPMessage
-    body: bytes
-
-    @property
-    def text(self) -> str:
-        return self.body.decode("utf-8")
-
-    def header(self, name: str) -> str | None:
-        return self.headers.get(name)
-
-
-def fetch(
-    port: int,
-    path: str,
-    method: str = "GET",
-    body: bytes | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """One request on a new connection; the whole response."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        return Response(resp.status, resp.reason, resp.headers, data)
-    finally:
-        conn.close()
 
 
 def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
@@ -77,86 +49,22 @@ def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
         time.sleep(0.005)
 
 
-class SquallServer:
-    """HTTPServer on its own loop in a thread."""
-
-    def __init__(self, make_delegate: Callable[[], Any]) -> None:
-        self.loop = asyncio.new_event_loop()
-        self.port = 0
-        self.server: HTTPServer | None = None
-        self.delegate: Any = None
-        self.error: BaseException | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(
-            target=self._run, args=(make_delegate,), name="squall-test-server", daemon=True
-        )
-
-    def _run(self, make_delegate: Callable[[], Any]) -> None:
-        asyncio.set_event_loop(self.loop)
-
-        async def start() -> None:
-            self.delegate = make_delegate()
-            sockets = bind_sockets(0, "127.0.0.1")
-            self.port = sockets[0].getsockname()[1]
-            self.server = HTTPServer(self.delegate)
-            self.server.add_sockets(sockets)
-
-        try:
-            self.loop.run_until_complete(start())
-        except BaseException as error:
-            self.error = error
-            self._ready.set()
-            return
-        self._ready.set()
-        self.loop.run_forever()
-
-    def start(self) -> SquallServer:
-        self._thread.start()
-        if not self._ready.wait(TIMEOUT):
-            raise AssertionError("the squall server did not start")
-        if self.error is not None:
-            raise self.error
-        return self
-
-    def call(self, coro: Any) -> Any:
-        """Run a coroutine on the server's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(TIMEOUT)
-
-    def stop(self) -> None:
-        server = self.server
-        if server is not None:
-
-            async def shutdown() -> None:
-                server.stop()
-                await server.close_all_connections(timeout=5)
-
-            self.call(shutdown())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(TIMEOUT)
-
-        async def drain() -> None:
-            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-
-        self.loop.run_until_complete(drain())
-        self.loop.close()
-
-
 @pytest.fixture
-def squall_server() -> Iterator[Callable[[Callable[[], Any]], SquallServer]]:
-    """Start HTTPServer(make_delegate()) in a thread; returns the server object."""
-    servers: list[SquallServer] = []
+def fetch_at(http_client: AsyncHTTPClient) -> Callable[..., Awaitable[HTTPResponse]]:
+    """``await fetch_at(port, path, **kwargs)``: a request to 127.0.0.1:port.
 
-    def start(make_delegate: Callable[[], Any]) -> SquallServer:
-        server = SquallServer(make_delegate).start()
-        servers.append(server)
-        return server
+    The keyword arguments are those of ``AsyncHTTPClient.fetch``; as with
+    the plugin's ``fetch``, an error status is returned rather than raised
+    and redirects and compressed bodies are left as they are.
+    """
 
-    yield start
-    for server in servers:
-        server.stop()
+    def fetch_at(port: int, path: str, **kwargs: Any) -> Awaitable[HTTPResponse]:
+        kwargs.setdefault("raise_error", False)
+        kwargs.setdefault("follow_redirects", False)
+        kwargs.setdefault("decompress_response", False)
+        return http_client.fetch(f"http://127.0.0.1:{port}{path}", **kwargs)
+
+    return fetch_at
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):
@@ -289,12 +197,6 @@ def uvicorn_server() -> Iterator[Callable[..., int]]:
         thread.join(TIMEOUT)
 
 
-@pytest.fixture(name="fetch")
-def fetch_fixture() -> Callable[..., Response]:
-    """`fetch(port, path, method="GET", body=None, headers=None)`."""
-    return fetch
-
-
 @pytest.fixture
 def gunicorn_server() -> Iterator[Callable[..., int]]:
     """Start gunicorn on ``module:callable`` in a directory; returns the port."""
@@ -305,3 +207,11 @@ def gunicorn_server() -> Iterator[Callable[..., int]]:
 
     with stack:
         yield start
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Work left on the test's loop when a test ends (a task, a timer) fails the test here."""
+    here = Path(__file__).parent
+    for item in items:
+        if item.path.is_relative_to(here):
+            item.add_marker(pytest.mark.filterwarnings("error::squall.testing.LeakWarning"))

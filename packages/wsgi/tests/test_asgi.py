@@ -1,17 +1,23 @@
 """ASGI both ways: squall under uvicorn (ASGIAdapter), Starlette and raw ASGI
-applications on squall's HTTPServer (ASGIContainer)."""
+applications on squall's HTTPServer (ASGIContainer).
+
+The tests run on squall-testing's loop: ``serve(ASGIContainer(app))`` puts
+squall's server on it, uvicorn runs in a thread (conftest.py), and requests
+go out with squall's client (the ``fetch`` that ``serve`` returns, or
+``fetch_at`` for uvicorn) or ``asyncio.open_connection``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import http.client
 import json
 import logging
 import socket
 import threading
+import time
 import urllib.parse
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +28,37 @@ from starlette.responses import JSONResponse, PlainTextResponse, StreamingRespon
 from starlette.routing import Route
 
 import squall.web
+from squall.httpclient import HTTPResponse
 from squall.web import FallbackHandler, HTTPError, RequestHandler, asynchronous, stream_request_body
 from squall.wsgi import ASGIAdapter, ASGIContainer
 
 TIMEOUT = 10.0
 SECRET = "asgi-test-secret-0123456789abcdef"
 
+FetchAt = Callable[..., Awaitable[HTTPResponse]]
+Serve = Callable[..., Any]
 
-def chunked_request(port: int, path: str, pieces: list[bytes]) -> tuple[int, bytes]:
+
+async def chunked_request(
+    fetch: Callable[..., Awaitable[HTTPResponse]], path: str, pieces: list[bytes]
+) -> tuple[int, bytes]:
     """POST a body in chunked transfer coding, one chunk per piece."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        conn.request("POST", path, body=iter(pieces), encode_chunked=True)
-        resp = conn.getresponse()
-        return resp.status, resp.read()
-    finally:
-        conn.close()
+
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        for piece in pieces:
+            await write(piece)
+
+    resp = await fetch(path, method="POST", body_producer=produce)
+    return resp.code, resp.body
+
+
+async def wait_for(event: threading.Event) -> None:
+    """Let the loop run until another thread sets ``event`` (bounded)."""
+    deadline = time.monotonic() + TIMEOUT
+    while not event.is_set():
+        if time.monotonic() > deadline:
+            raise AssertionError("the event was not set in time")
+        await asyncio.sleep(0.005)
 
 
 # -- squall under uvicorn ------------------------------------------------------
@@ -174,11 +195,15 @@ def uvicorn_port(tmp_path: Path, uvicorn_server: Callable[..., int]) -> Iterator
     events["gate"].set()
 
 
-def test_uvicorn_serves_squall(uvicorn_port: int, fetch: Any) -> None:
+async def test_uvicorn_serves_squall(uvicorn_port: int, fetch_at: FetchAt) -> None:
     port = uvicorn_port
-    resp = fetch(port, "/hello")
-    assert (resp.status, resp.body, resp.header("Content-Length")) == (200, b"Hello, world", "12")
-    info = json.loads(fetch(port, "/info/caf%C3%A9?q=1", headers={"X-Custom": "yes"}).body)
+    resp = await fetch_at(port, "/hello")
+    assert (resp.code, resp.body, resp.headers.get("Content-Length")) == (
+        200,
+        b"Hello, world",
+        "12",
+    )
+    info = json.loads((await fetch_at(port, "/info/caf%C3%A9?q=1", headers={"X-Custom": "yes"})).body)
     assert info == {
         "word": "café",
         "q": "1",
@@ -188,81 +213,95 @@ def test_uvicorn_serves_squall(uvicorn_port: int, fetch: Any) -> None:
         "path": "/info/caf%C3%A9",
         "custom": "yes",
     }
-    assert fetch(port, "/missing").status == 404
-    head = fetch(port, "/static/big.bin", method="HEAD")
-    assert (head.status, head.body, head.header("Content-Length")) == (200, b"", str(256 * 4096 * 2))
+    assert (await fetch_at(port, "/missing")).code == 404
+    head = await fetch_at(port, "/static/big.bin", method="HEAD")
+    assert (head.code, head.body, head.headers.get("Content-Length")) == (
+        200,
+        b"",
+        str(256 * 4096 * 2),
+    )
 
 
-def test_uvicorn_cookies_xsrf_and_form(uvicorn_port: int, fetch: Any) -> None:
+async def test_uvicorn_cookies_xsrf_and_form(uvicorn_port: int, fetch_at: FetchAt) -> None:
     port = uvicorn_port
-    set_resp = fetch(port, "/signed?set=1")
-    jar = "; ".join(c.split(";", 1)[0] for c in set_resp.headers.get_all("Set-Cookie"))
-    assert fetch(port, "/signed", headers={"Cookie": jar}).text == "ada"
-    assert fetch(port, "/signed").text == "anonymous"
-    form = fetch(port, "/form")
-    xsrf_cookie = form.headers.get_all("Set-Cookie")[0].split(";", 1)[0]
+    set_resp = await fetch_at(port, "/signed?set=1")
+    jar = "; ".join(c.split(";", 1)[0] for c in set_resp.headers.get_list("Set-Cookie"))
+    assert (await fetch_at(port, "/signed", headers={"Cookie": jar})).body == b"ada"
+    assert (await fetch_at(port, "/signed")).body == b"anonymous"
+    form = await fetch_at(port, "/form")
+    token = form.body.decode()
+    xsrf_cookie = form.headers.get_list("Set-Cookie")[0].split(";", 1)[0]
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    assert fetch(port, "/form", method="POST", body=b"a=1", headers=headers).status == 403
-    accepted = fetch(
+    refused = await fetch_at(port, "/form", method="POST", body=b"a=1", headers=headers)
+    assert refused.code == 403
+    accepted = await fetch_at(
         port,
         "/form",
         method="POST",
-        body=urllib.parse.urlencode({"_xsrf": form.text}).encode(),
+        body=urllib.parse.urlencode({"_xsrf": token}).encode(),
         headers={**headers, "Cookie": xsrf_cookie},
     )
-    assert (accepted.status, accepted.text) == (200, "ok")
-    posted = fetch(
+    assert (accepted.code, accepted.body) == (200, b"ok")
+    posted = await fetch_at(
         port,
         "/info/w",
         method="POST",
-        body=urllib.parse.urlencode({"v": "x", "_xsrf": form.text}).encode(),
+        body=urllib.parse.urlencode({"v": "x", "_xsrf": token}).encode(),
         headers={**headers, "Cookie": xsrf_cookie},
     )
-    assert (posted.status, posted.text, posted.header("X-Word")) == (201, "got x", "w")
+    assert (posted.code, posted.body, posted.headers.get("X-Word")) == (201, b"got x", "w")
 
 
-def test_uvicorn_streaming_response(uvicorn_port: int) -> None:
-    conn = http.client.HTTPConnection("127.0.0.1", uvicorn_port, timeout=TIMEOUT)
+async def test_uvicorn_streaming_response(uvicorn_port: int, fetch_at: FetchAt) -> None:
+    received: list[bytes] = []
+
+    def on_chunk(chunk: bytes) -> None:
+        received.append(chunk)
+        if b"".join(received) == b"first;":
+            events["gate"].set()  # the client has it: the handler may go on
+
+    await fetch_at(uvicorn_port, "/stream", streaming_callback=on_chunk)
+    assert received[0] == b"first;"
+    assert b"".join(received) == b"first;second"
+
+
+async def test_uvicorn_disconnect_reaches_on_connection_close(uvicorn_port: int) -> None:
+    _, writer = await asyncio.open_connection("127.0.0.1", uvicorn_port)
     try:
-        conn.request("GET", "/stream")
-        resp = conn.getresponse()
-        assert resp.read(6) == b"first;"  # before the handler may go on
-        events["gate"].set()
-        assert resp.read() == b"second"
+        writer.write(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
+        await wait_for(events["polling"])
     finally:
-        conn.close()
+        writer.close()
+        await writer.wait_closed()
+    await wait_for(events["left"])
 
 
-def test_uvicorn_disconnect_reaches_on_connection_close(uvicorn_port: int) -> None:
-    with socket.create_connection(("127.0.0.1", uvicorn_port), timeout=TIMEOUT) as sock:
-        sock.sendall(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert events["polling"].wait(TIMEOUT)
-    assert events["left"].wait(TIMEOUT)
-
-
-def test_uvicorn_async_features(uvicorn_port: int, fetch: Any) -> None:
+async def test_uvicorn_async_features(uvicorn_port: int, fetch_at: FetchAt) -> None:
     port = uvicorn_port
-    assert fetch(port, "/callback").text == "called back"
+    assert (await fetch_at(port, "/callback")).body == b"called back"
     pieces = [b"a" * 30000 for _ in range(10)]
-    status, body = chunked_request(port, "/upload", pieces)
+    status, body = await chunked_request(lambda p, **kw: fetch_at(port, p, **kw), "/upload", pieces)
     assert status == 403  # XSRF applies to the streamed POST too
-    big = fetch(port, "/static/big.bin")
+    big = await fetch_at(port, "/static/big.bin")
     assert big.body == bytes(range(256)) * 4096 * 2
-    assert fetch(port, "/boom").status == 500
-    assert fetch(port, "/gone").status == 410
+    assert (await fetch_at(port, "/boom")).code == 500
+    assert (await fetch_at(port, "/gone")).code == 410
 
 
-def test_uvicorn_streamed_request_body(tmp_path: Path, uvicorn_server: Callable[..., int]) -> None:
+async def test_uvicorn_streamed_request_body(
+    tmp_path: Path, uvicorn_server: Callable[..., int], fetch_at: FetchAt
+) -> None:
     app = squall.web.Application([(r"/upload", Upload)])
     port = uvicorn_server(ASGIAdapter(app))
-    status, body = chunked_request(port, "/upload", [b"a" * 30000 for _ in range(10)])
+    pieces = [b"a" * 30000 for _ in range(10)]
+    status, body = await chunked_request(lambda p, **kw: fetch_at(port, p, **kw), "/upload", pieces)
     assert status == 200
     data = json.loads(body)
     assert data["total"] == 300000
     assert data["pieces"] > 1
 
 
-def test_uvicorn_lifespan_hooks(tmp_path: Path, uvicorn_server: Callable[..., int], fetch: Any) -> None:
+async def test_uvicorn_lifespan_hooks(tmp_path: Path, fetch_at: FetchAt) -> None:
     calls: list[str] = []
 
     async def started() -> None:
@@ -281,35 +320,34 @@ def test_uvicorn_lifespan_hooks(tmp_path: Path, uvicorn_server: Callable[..., in
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        deadline = TIMEOUT
-        while not server.started and deadline > 0:
-            threading.Event().wait(0.01)
-            deadline -= 0.01
+        deadline = time.monotonic() + TIMEOUT
+        while not server.started and thread.is_alive() and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
         assert calls == ["startup"]
-        assert fetch(port, "/hello").text == "Hello, world"
+        # A new connection each time: uvicorn's shutdown need not wait for it.
+        hello = await fetch_at(port, "/hello", headers={"Connection": "close"})
+        assert hello.body == b"Hello, world"
     finally:
         server.should_exit = True
+        while thread.is_alive() and time.monotonic() < deadline + TIMEOUT:
+            await asyncio.sleep(0.01)
         thread.join(TIMEOUT)
     assert calls == ["startup", "shutdown"]
 
 
-def test_adapter_failed_startup_is_reported() -> None:
+async def test_adapter_failed_startup_is_reported() -> None:
     def broken() -> None:
         raise RuntimeError("no database")
 
     adapter = ASGIAdapter(squall.web.Application([]), on_startup=[broken])
     sent: list[dict[str, Any]] = []
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    queue.put_nowait({"type": "lifespan.startup"})
 
-    async def run() -> None:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        queue.put_nowait({"type": "lifespan.startup"})
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
 
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await adapter({"type": "lifespan"}, queue.get, send)
-
-    asyncio.run(run())
+    await adapter({"type": "lifespan"}, queue.get, send)
     assert sent[0]["type"] == "lifespan.startup.failed"
     assert "no database" in sent[0]["message"]
 
@@ -339,23 +377,14 @@ async def scope_app(scope: dict[str, Any], receive: Callable[..., Any], send: Ca
     await send({"type": "http.response.body", "body": body})
 
 
-@pytest.fixture
-def serve_asgi(squall_server: Callable[..., Any]) -> Callable[..., int]:
-    def start(app: Any, **kwargs: Any) -> int:
-        return int(squall_server(lambda: ASGIContainer(app, **kwargs)).port)
-
-    return start
-
-
-def test_scope_is_complete_and_correct(serve_asgi: Callable[..., int], fetch: Any) -> None:
-    port = serve_asgi(scope_app, root_path="/mount")
-    resp = fetch(
-        port,
+async def test_scope_is_complete_and_correct(serve: Serve) -> None:
+    fetch = serve(ASGIContainer(scope_app, root_path="/mount"))
+    resp = await fetch(
         "/mount/caf%C3%A9/x%2Fy?a=1&b=%20",
         headers={"X-Custom-Header": "v", "Host": "example.org"},
     )
-    assert resp.status == 200
-    assert resp.header("Content-Length") == str(len(resp.body))
+    assert resp.code == 200
+    assert resp.headers.get("Content-Length") == str(len(resp.body))
     scope = json.loads(resp.body)
     assert scope["type"] == "http"
     assert scope["asgi"]["version"] == "3.0"
@@ -374,10 +403,10 @@ def test_scope_is_complete_and_correct(serve_asgi: Callable[..., int], fetch: An
     assert scope["events"] == [["http.request", 0, False]]
 
 
-def test_body_events_with_more_body(serve_asgi: Callable[..., int]) -> None:
-    port = serve_asgi(scope_app)
+async def test_body_events_with_more_body(serve: Serve) -> None:
+    fetch = serve(ASGIContainer(scope_app))
     pieces = [bytes([65 + i]) * 40000 for i in range(8)]
-    status, body = chunked_request(port, "/upload", pieces)
+    status, body = await chunked_request(fetch, "/upload", pieces)
     assert status == 200
     seen = json.loads(body)["events"]
     assert sum(size for _, size, _ in seen) == 320000
@@ -387,7 +416,7 @@ def test_body_events_with_more_body(serve_asgi: Callable[..., int]) -> None:
     assert len(seen) > 1
 
 
-def test_disconnect_event(serve_asgi: Callable[..., int]) -> None:
+async def test_disconnect_event(serve: Serve) -> None:
     got_disconnect = threading.Event()
 
     async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
@@ -401,16 +430,18 @@ def test_disconnect_event(serve_asgi: Callable[..., int]) -> None:
         with contextlib.suppress(OSError):
             await send({"type": "http.response.body", "body": b"late"})
 
-    port = serve_asgi(app)
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert b"waiting" in sock.recv(1000)
-    assert got_disconnect.wait(TIMEOUT)
+    port = serve(ASGIContainer(app)).port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert b"waiting" in await reader.read(1000)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    await wait_for(got_disconnect)
 
 
-def test_broken_asgi_apps_get_500(
-    serve_asgi: Callable[..., int], fetch: Any, caplog: pytest.LogCaptureFixture
-) -> None:
+async def test_broken_asgi_apps_get_500(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:
     async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] != "http":
             return
@@ -423,7 +454,7 @@ def test_broken_asgi_apps_get_500(
         if scope["path"] == "/text-header":
             await send({"type": "http.response.start", "status": 200, "headers": [("a", "b")]})
 
-    port = serve_asgi(app)
+    fetch = serve(ASGIContainer(app))
     with caplog.at_level(logging.ERROR, logger="squall.application"):
         for path, message in [
             ("/raise", "kaput"),
@@ -431,8 +462,8 @@ def test_broken_asgi_apps_get_500(
             ("/silent", "returned before finishing"),
             ("/text-header", "must be bytes"),
         ]:
-            resp = fetch(port, path)
-            assert resp.status == 500, path
+            resp = await fetch(path)
+            assert resp.code == 500, path
             assert any(
                 message in (repr(r.exc_info) + r.getMessage()) for r in caplog.records
             ), (path, [r.getMessage() for r in caplog.records])
@@ -489,48 +520,53 @@ def make_starlette(record: dict[str, Any]) -> Starlette:
     )
 
 
-def test_starlette_on_asgi_container(squall_server: Callable[..., Any], fetch: Any) -> None:
+async def test_starlette_on_asgi_container(serve: Serve) -> None:
     record: dict[str, Any] = {"gate": threading.Event()}
-    server = squall_server(lambda: ASGIContainer(make_starlette(record), lifespan="on"))
-    port = server.port
+    container = ASGIContainer(make_starlette(record), lifespan="on")
+    fetch = serve(container)
+    port = fetch.port
     try:
-        server.call(server.delegate.startup())
+        await container.startup()
         assert record.get("startup") is True
-        resp = fetch(port, "/hello/ada")
-        assert (resp.status, resp.text) == (200, "hi from lifespan: ada")
-        status, body = chunked_request(port, "/echo?x=1", [b"z" * 50000 for _ in range(6)])
+        resp = await fetch("/hello/ada")
+        assert (resp.code, resp.body) == (200, b"hi from lifespan: ada")
+        status, body = await chunked_request(fetch, "/echo?x=1", [b"z" * 50000 for _ in range(6)])
         assert status == 200
         data = json.loads(body)
         assert data["size"] == 300000 and data["chunks"] > 1
         assert data["query"] == {"x": "1"}
         assert data["client"] == "127.0.0.1"
         assert data["url"] == f"http://127.0.0.1:{port}/echo?x=1"
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-        try:
-            conn.request("GET", "/stream")
-            streamed = conn.getresponse()
-            assert streamed.read(4) == b"one;"
-            record["gate"].set()
-            assert streamed.read() == b"two"
-        finally:
-            conn.close()
-        assert fetch(port, "/fail").status == 500
-        assert fetch(port, "/missing").status == 404
+        streamed: list[bytes] = []
+
+        def on_chunk(chunk: bytes) -> None:
+            streamed.append(chunk)
+            if b"".join(streamed) == b"one;":
+                record["gate"].set()  # the client has it: the generator may go on
+
+        await fetch("/stream", streaming_callback=on_chunk)
+        assert streamed[0] == b"one;"
+        assert b"".join(streamed) == b"one;two"
+        assert (await fetch("/fail")).code == 500
+        assert (await fetch("/missing")).code == 404
     finally:
         record["gate"].set()
-    server.call(server.delegate.shutdown())
+    await container.shutdown()
     assert record.get("shutdown") is True
 
 
-def test_lifespan_runs_before_the_first_request(squall_server: Callable[..., Any], fetch: Any) -> None:
+async def test_lifespan_runs_before_the_first_request(serve: Serve) -> None:
     record: dict[str, Any] = {"gate": threading.Event()}
-    port = squall_server(lambda: ASGIContainer(make_starlette(record))).port
+    container = ASGIContainer(make_starlette(record))
+    fetch = serve(container)
     assert "startup" not in record
-    assert fetch(port, "/hello/x").text == "hi from lifespan: x"
+    assert (await fetch("/hello/x")).body == b"hi from lifespan: x"
     assert record["startup"] is True
+    await container.shutdown()  # the lifespan task started by the request ends
+    assert record["shutdown"] is True
 
 
-def test_failed_lifespan_startup(squall_server: Callable[..., Any], fetch: Any) -> None:
+async def test_failed_lifespan_startup(serve: Serve) -> None:
     async def app(scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
         if scope["type"] == "lifespan":
             await receive()
@@ -538,15 +574,16 @@ def test_failed_lifespan_startup(squall_server: Callable[..., Any], fetch: Any) 
             return
         raise AssertionError("must not be called")
 
-    server = squall_server(lambda: ASGIContainer(app))
+    container = ASGIContainer(app)
+    fetch = serve(container)
     from squall.wsgi import LifespanError
 
     with pytest.raises(LifespanError, match="no database"):
-        server.call(server.delegate.startup())
-    assert fetch(server.port, "/").status == 500
+        await container.startup()
+    assert (await fetch("/")).code == 500
 
 
-def test_starlette_behind_fallback_handler(squall_server: Callable[..., Any], fetch: Any) -> None:
+async def test_starlette_behind_fallback_handler(serve: Serve) -> None:
     record: dict[str, Any] = {"gate": threading.Event()}
     record["gate"].set()
 
@@ -554,38 +591,36 @@ def test_starlette_behind_fallback_handler(squall_server: Callable[..., Any], fe
         def get(self) -> None:
             self.write("native")
 
-    def make() -> squall.web.Application:
-        container = ASGIContainer(make_starlette(record))
-        return squall.web.Application(
+    container = ASGIContainer(make_starlette(record))
+    fetch = serve(
+        squall.web.Application(
             [(r"/native", Native), (r".*", FallbackHandler, dict(fallback=container))]
         )
-
-    port = squall_server(make).port
-    assert fetch(port, "/native").text == "native"
-    assert fetch(port, "/hello/bob").text == "hi from lifespan: bob"
-    resp = fetch(port, "/echo", method="POST", body=b"12345")
+    )
+    assert (await fetch("/native")).body == b"native"
+    assert (await fetch("/hello/bob")).body == b"hi from lifespan: bob"
+    resp = await fetch("/echo", method="POST", body=b"12345")
     assert json.loads(resp.body)["size"] == 5
-    assert fetch(port, "/stream").text == "one;two"
+    assert (await fetch("/stream")).body == b"one;two"
+    await container.shutdown()
 
 
 # -- ASGIAdapter called directly (events the servers above never produce) ----
 
 
-def run_asgi(app: Any, scope: dict[str, Any], incoming: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def run_asgi(
+    app: Any, scope: dict[str, Any], incoming: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     """Run one ASGI scope with scripted receive() events; returns what was sent."""
     sent: list[dict[str, Any]] = []
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    for event in incoming:
+        queue.put_nowait(event)
 
-    async def main() -> None:
-        queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-        for event in incoming:
-            queue.put_nowait(event)
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
 
-        async def send(message: dict[str, Any]) -> None:
-            sent.append(message)
-
-        await asyncio.wait_for(app(scope, queue.get, send), TIMEOUT)
-
-    asyncio.run(main())
+    await app(scope, queue.get, send)  # bounded by the plugin's test timeout
     return sent
 
 
@@ -611,9 +646,9 @@ class Echo(RequestHandler):
         self.write({"body": self.request.body.decode(), "scheme": self.request.protocol})
 
 
-def test_adapter_body_in_pieces_and_limits() -> None:
+async def test_adapter_body_in_pieces_and_limits() -> None:
     adapter = ASGIAdapter(squall.web.Application([(r"/echo", Echo)]), max_body_size=10)
-    sent = run_asgi(
+    sent = await run_asgi(
         adapter,
         http_scope("/echo", "POST"),
         [
@@ -624,7 +659,7 @@ def test_adapter_body_in_pieces_and_limits() -> None:
     assert sent[0]["status"] == 200
     assert json.loads(sent[1]["body"]) == {"body": "abcd", "scheme": "https"}
     assert sent[-1]["more_body"] is False
-    sent = run_asgi(
+    sent = await run_asgi(
         adapter,
         http_scope("/echo", "POST"),
         [{"type": "http.request", "body": b"x" * 11, "more_body": False}],
@@ -632,20 +667,20 @@ def test_adapter_body_in_pieces_and_limits() -> None:
     assert sent[0]["status"] == 413
 
 
-def test_adapter_malformed_body_is_400() -> None:
+async def test_adapter_malformed_body_is_400() -> None:
     adapter = ASGIAdapter(squall.web.Application([(r"/echo", Echo)]))
     scope = http_scope(
         "/echo",
         "POST",
         headers=[(b"host", b"x"), (b"content-type", b"multipart/form-data; boundary=zz")],
     )
-    sent = run_asgi(adapter, scope, [{"type": "http.request", "body": b"not multipart", "more_body": False}])
+    sent = await run_asgi(adapter, scope, [{"type": "http.request", "body": b"not multipart", "more_body": False}])
     assert sent[0]["status"] == 400
 
 
-def test_adapter_disconnect_while_reading_the_body() -> None:
+async def test_adapter_disconnect_while_reading_the_body() -> None:
     adapter = ASGIAdapter(squall.web.Application([(r"/echo", Echo)]))
-    sent = run_asgi(
+    sent = await run_asgi(
         adapter,
         http_scope("/echo", "POST"),
         [{"type": "http.request", "body": b"ab", "more_body": True}, {"type": "http.disconnect"}],
@@ -653,20 +688,20 @@ def test_adapter_disconnect_while_reading_the_body() -> None:
     assert sent == []
 
 
-def test_adapter_refuses_websocket_scopes() -> None:
+async def test_adapter_refuses_websocket_scopes() -> None:
     adapter = ASGIAdapter(squall.web.Application([]))
-    sent = run_asgi(adapter, {"type": "websocket", "path": "/"}, [{"type": "websocket.connect"}])
+    sent = await run_asgi(adapter, {"type": "websocket", "path": "/"}, [{"type": "websocket.connect"}])
     assert sent == [{"type": "websocket.close", "code": 1003}]
 
 
-def test_adapter_headers_are_lowercase_bytes_without_hop_by_hop() -> None:
+async def test_adapter_headers_are_lowercase_bytes_without_hop_by_hop() -> None:
     class H(RequestHandler):
         def get(self) -> None:
             self.set_header("X-Thing", "v")
             self.set_header("Connection", "close")
             self.write("x")
 
-    sent = run_asgi(ASGIAdapter(squall.web.Application([(r"/", H)])), http_scope("/"), [
+    sent = await run_asgi(ASGIAdapter(squall.web.Application([(r"/", H)])), http_scope("/"), [
         {"type": "http.request", "body": b"", "more_body": False}
     ])
     headers = dict(sent[0]["headers"])

@@ -1,16 +1,20 @@
 """WSGI applications on squall's HTTPServer: WSGIContainer.
 
-Each test starts squall's server in a thread and talks to it over loopback
-with http.client; Flask is the real-world application.
+squall-testing's plugin serves each container on the test's loop (``serve``,
+or the ``app`` fixture) and fetches from it with squall's client; raw
+requests go over ``asyncio.open_connection``. The WSGI applications run in
+the container's threads, so they may block while the loop serves. Flask is
+the real-world application.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
-import socket
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -18,12 +22,34 @@ import flask
 import pytest
 
 import squall.web
+from squall.httpclient import HTTPClientError, HTTPStreamClosedError
 from squall.web import FallbackHandler, RequestHandler
 from squall.wsgi import WSGIContainer
 
 TIMEOUT = 10.0
 
 Environ = dict[str, Any]
+Serve = Callable[..., Any]
+
+
+async def raw_exchange(port: int, data: bytes) -> bytes:
+    """Send ``data`` on a new connection and read until the server closes it."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(data)
+        return await reader.read()
+    finally:
+        writer.close()
+        await writer.wait_closed()
+
+
+async def wait_for(event: threading.Event) -> None:
+    """Let the loop run until another thread sets ``event`` (bounded)."""
+    deadline = time.monotonic() + TIMEOUT
+    while not event.is_set():
+        if time.monotonic() > deadline:
+            raise AssertionError("the event was not set in time")
+        await asyncio.sleep(0.005)
 
 
 def environ_app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
@@ -43,18 +69,9 @@ def environ_app(environ: Environ, start_response: Callable[..., Any]) -> list[by
     return [data]
 
 
-@pytest.fixture
-def serve(squall_server: Callable[..., Any]) -> Callable[..., int]:
-    def start(app: Any, **kwargs: Any) -> int:
-        return int(squall_server(lambda: WSGIContainer(app, **kwargs)).port)
-
-    return start
-
-
-def test_environ_is_complete_and_correct(serve: Callable[..., int], fetch: Any) -> None:
-    port = serve(environ_app)
-    resp = fetch(
-        port,
+async def test_environ_is_complete_and_correct(serve: Serve) -> None:
+    fetch = serve(WSGIContainer(environ_app))
+    resp = await fetch(
         "/caf%C3%A9/a%20b?x=1&y=%2F",
         method="POST",
         body=b"payload",
@@ -65,7 +82,7 @@ def test_environ_is_complete_and_correct(serve: Callable[..., int], fetch: Any) 
             "Host": "example.org:8080",
         },
     )
-    assert resp.status == 200
+    assert resp.code == 200
     env = json.loads(resp.body)
     assert env["REQUEST_METHOD"] == "POST"
     assert env["SCRIPT_NAME"] == ""
@@ -94,17 +111,11 @@ def test_environ_is_complete_and_correct(serve: Callable[..., int], fetch: Any) 
     assert env["thread"].startswith("squall-wsgi")
 
 
-def test_environ_without_host_and_with_repeated_headers(
-    serve: Callable[..., int], fetch: Any
-) -> None:
-    port = serve(environ_app)
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
-        sock.sendall(
-            b"GET /p HTTP/1.0\r\nX-Dup: a\r\nX-Dup: b\r\nX_Under: spoof\r\n\r\n"
-        )
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
+async def test_environ_without_host_and_with_repeated_headers(serve: Serve) -> None:
+    port = serve(WSGIContainer(environ_app)).port
+    data = await raw_exchange(
+        port, b"GET /p HTTP/1.0\r\nX-Dup: a\r\nX-Dup: b\r\nX_Under: spoof\r\n\r\n"
+    )
     head, _, body = data.partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     env = json.loads(body)
@@ -116,35 +127,36 @@ def test_environ_without_host_and_with_repeated_headers(
     assert "CONTENT_LENGTH" not in env
 
 
-def test_script_name_mount(serve: Callable[..., int], fetch: Any) -> None:
-    port = serve(environ_app, script_name="/legacy")
-    env = json.loads(fetch(port, "/legacy/page").body)
+def test_script_name_mount(serve: Serve) -> None:
+    # A plain test: the plugin's fetch runs the loop itself.
+    fetch = serve(WSGIContainer(environ_app, script_name="/legacy"))
+    env = json.loads(fetch("/legacy/page").body)
     assert (env["SCRIPT_NAME"], env["PATH_INFO"]) == ("/legacy", "/page")
-    env = json.loads(fetch(port, "/legacyx").body)
+    env = json.loads(fetch("/legacyx").body)
     assert (env["SCRIPT_NAME"], env["PATH_INFO"]) == ("", "/legacyx")
 
 
-def test_write_callable_and_content_length(serve: Callable[..., int], fetch: Any) -> None:
+def test_write_callable_and_content_length(serve: Serve) -> None:
     def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
         write = start_response("201 Created", [("X-A", "1")])
         write(b"via write, ")
         return [b"then ", b"iterable"]
 
-    port = serve(app)
-    resp = fetch(port, "/")
-    assert (resp.status, resp.reason) == (201, "Created")
+    fetch = serve(WSGIContainer(app))
+    resp = fetch("/")
+    assert (resp.code, resp.reason) == (201, "Created")
     assert resp.body == b"via write, then iterable"
-    assert resp.header("X-A") == "1"
+    assert resp.headers.get("X-A") == "1"
 
     def listed(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
         start_response("200 OK", [])
         return [b"ab", b"cd"]
 
-    port = serve(listed)
-    resp = fetch(port, "/")
-    assert resp.header("Content-Length") == "4" and resp.body == b"abcd"
-    head = fetch(port, "/", method="HEAD")
-    assert (head.body, head.header("Content-Length")) == (b"", "4")
+    fetch = serve(WSGIContainer(listed))
+    resp = fetch("/")
+    assert resp.headers.get("Content-Length") == "4" and resp.body == b"abcd"
+    head = fetch("/", method="HEAD")
+    assert (head.body, head.headers.get("Content-Length")) == (b"", "4")
 
 
 class ClosingBody:
@@ -159,7 +171,7 @@ class ClosingBody:
         self.closed.set()
 
 
-def test_iterable_close_is_called(serve: Callable[..., int], fetch: Any) -> None:
+def test_iterable_close_is_called(serve: Serve) -> None:
     bodies: list[ClosingBody] = []
 
     def app(environ: Environ, start_response: Callable[..., Any]) -> ClosingBody:
@@ -168,12 +180,12 @@ def test_iterable_close_is_called(serve: Callable[..., int], fetch: Any) -> None
         bodies.append(body)
         return body
 
-    port = serve(app)
-    assert fetch(port, "/").body == b"onetwo"
+    fetch = serve(WSGIContainer(app))
+    assert fetch("/").body == b"onetwo"
     assert bodies[0].closed.wait(TIMEOUT)
 
 
-def test_streaming_iterable_is_streamed(serve: Callable[..., int]) -> None:
+async def test_streaming_iterable_is_streamed(serve: Serve) -> None:
     gate = threading.Event()
     closed = threading.Event()
 
@@ -192,23 +204,25 @@ def test_streaming_iterable_is_streamed(serve: Callable[..., int]) -> None:
 
         return generate()
 
-    port = serve(app)
-    import http.client
+    fetch = serve(WSGIContainer(app))
+    received: list[bytes] = []
 
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
+    def on_chunk(chunk: bytes) -> None:
+        received.append(chunk)
+        if b"".join(received) == b"first;":
+            gate.set()  # the client has the first piece: let the app go on
+
     try:
-        conn.request("GET", "/")
-        resp = conn.getresponse()
-        assert resp.getheader("Transfer-Encoding") == "chunked"
-        assert resp.read(6) == b"first;"
-        gate.set()
-        assert resp.read() == b"second"
+        resp = await fetch("/", streaming_callback=on_chunk)
     finally:
-        conn.close()
-    assert closed.wait(TIMEOUT)
+        gate.set()
+    assert resp.headers.get("Transfer-Encoding") == "chunked"
+    assert received[0] == b"first;"
+    assert b"".join(received) == b"first;second"
+    await wait_for(closed)
 
 
-def test_client_disconnect_stops_a_streaming_app(serve: Callable[..., int]) -> None:
+async def test_client_disconnect_stops_a_streaming_app(serve: Serve) -> None:
     closed = threading.Event()
     produced = []
 
@@ -225,15 +239,19 @@ def test_client_disconnect_stops_a_streaming_app(serve: Callable[..., int]) -> N
 
         return generate()
 
-    port = serve(app)
-    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as sock:
-        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        assert sock.recv(100).startswith(b"HTTP/1.1 200")
-    assert closed.wait(TIMEOUT)
+    port = serve(WSGIContainer(app)).port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await reader.read(100)).startswith(b"HTTP/1.1 200")
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    await wait_for(closed)
     assert len(produced) < 100_000
 
 
-def test_a_blocking_app_does_not_block_the_loop(serve: Callable[..., int], fetch: Any) -> None:
+async def test_a_blocking_app_does_not_block_the_loop(serve: Serve) -> None:
     gate = threading.Event()
     entered = threading.Event()
 
@@ -244,21 +262,19 @@ def test_a_blocking_app_does_not_block_the_loop(serve: Callable[..., int], fetch
         start_response("200 OK", [])
         return [environ["PATH_INFO"].encode()]
 
-    port = serve(app)
-    results: list[bytes] = []
-    slow = threading.Thread(target=lambda: results.append(fetch(port, "/slow").body))
-    slow.start()
+    fetch = serve(WSGIContainer(app))
+    slow = asyncio.ensure_future(fetch("/slow"))
     try:
-        assert entered.wait(TIMEOUT)
+        await wait_for(entered)
         # The slow request holds a worker thread; the loop still serves others.
-        assert fetch(port, "/fast").body == b"/fast"
+        assert (await fetch("/fast")).body == b"/fast"
     finally:
         gate.set()
-        slow.join(TIMEOUT)
+    results = [(await slow).body]
     assert results == [b"/slow"]
 
 
-def test_start_response_exc_info(serve: Callable[..., int], fetch: Any) -> None:
+def test_start_response_exc_info(serve: Serve) -> None:
     def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
         try:
@@ -267,13 +283,13 @@ def test_start_response_exc_info(serve: Callable[..., int], fetch: Any) -> None:
             start_response("503 Service Unavailable", [("Retry-After", "5")], sys.exc_info())
         return [b"try later"]
 
-    port = serve(app)
-    resp = fetch(port, "/")
-    assert (resp.status, resp.body, resp.header("Retry-After")) == (503, b"try later", "5")
+    fetch = serve(WSGIContainer(app))
+    resp = fetch("/")
+    assert (resp.code, resp.body, resp.headers.get("Retry-After")) == (503, b"try later", "5")
 
 
-def test_exc_info_after_headers_sent_reraises_and_aborts(
-    serve: Callable[..., int], caplog: pytest.LogCaptureFixture
+async def test_exc_info_after_headers_sent_reraises_and_aborts(
+    serve: Serve, caplog: pytest.LogCaptureFixture
 ) -> None:
     def app(environ: Environ, start_response: Callable[..., Any]) -> Iterator[bytes]:
         def generate() -> Iterator[bytes]:
@@ -287,20 +303,15 @@ def test_exc_info_after_headers_sent_reraises_and_aborts(
 
         return generate()
 
-    port = serve(app)
-    import http.client
-
+    fetch = serve(WSGIContainer(app))
+    head: list[str] = []
+    partial: list[bytes] = []
     with caplog.at_level(logging.ERROR, logger="squall.application"):
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-        try:
-            conn.request("GET", "/")
-            resp = conn.getresponse()
-            assert resp.status == 200
-            with pytest.raises(http.client.IncompleteRead) as info:
-                resp.read()
-            assert info.value.partial == b"partial"
-        finally:
-            conn.close()
+        # The body is cut short: the client sees an error, not a complete answer.
+        with pytest.raises(HTTPStreamClosedError):
+            await fetch("/", header_callback=head.append, streaming_callback=partial.append)
+    assert head[0].startswith("HTTP/1.1 200 ")
+    assert b"".join(partial) == b"partial"
     assert any("late failure" in repr(r.exc_info) for r in caplog.records)
 
 
@@ -316,8 +327,8 @@ def test_exc_info_after_headers_sent_reraises_and_aborts(
         ("crlf", "control character"),
     ],
 )
-def test_broken_apps_get_a_500_and_a_log_line(
-    serve: Callable[..., int], fetch: Any, caplog: pytest.LogCaptureFixture, app_body: str, message: str
+async def test_broken_apps_get_a_500_and_a_log_line(
+    serve: Serve, caplog: pytest.LogCaptureFixture, app_body: str, message: str
 ) -> None:
     def app(environ: Environ, start_response: Callable[..., Any]) -> Any:
         if app_body == "raise":
@@ -338,41 +349,34 @@ def test_broken_apps_get_a_500_and_a_log_line(
             start_response("200 OK", [("X-Bad", "a\r\nSet-Cookie: evil=1")])
         return [b"unreachable"]
 
-    port = serve(app)
+    fetch = serve(WSGIContainer(app))
     with caplog.at_level(logging.ERROR, logger="squall.application"):
-        resp = fetch(port, "/")
-    assert resp.status == 500
+        resp = await fetch("/")
+    assert resp.code == 500
     assert resp.body == b"500 Internal Server Error\n"
-    assert resp.header("Set-Cookie") is None
+    assert resp.headers.get("Set-Cookie") is None
     assert any(message in repr(r.exc_info) for r in caplog.records), [
         repr(r.exc_info) for r in caplog.records
     ]
 
 
-def test_lying_content_length_aborts(serve: Callable[..., int]) -> None:
+async def test_lying_content_length_aborts(serve: Serve) -> None:
     def app(environ: Environ, start_response: Callable[..., Any]) -> Iterator[bytes]:
         start_response("200 OK", [("Content-Length", "100")])
         return iter([b"only ten b"])
 
-    port = serve(app)
-    import http.client
-
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=TIMEOUT)
-    try:
-        conn.request("GET", "/")
-        resp = conn.getresponse()
-        with pytest.raises(http.client.IncompleteRead):
-            resp.read()
-    finally:
-        conn.close()
+    fetch = serve(WSGIContainer(app))
+    with pytest.raises(HTTPClientError) as info:
+        await fetch("/")
+    assert info.value.code == 599  # no complete answer
 
 
-def test_custom_executor(serve: Callable[..., int], fetch: Any) -> None:
+def test_custom_executor(serve: Serve) -> None:
     import concurrent.futures
 
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="mine") as pool:
-        port = serve(environ_app, executor=pool)
-        env = json.loads(fetch(port, "/").body)
+        fetch = serve(WSGIContainer(environ_app, executor=pool))
+        env = json.loads(fetch("/").body)
     assert env["thread"].startswith("mine")
     assert env["wsgi.multithread"] is False
 
@@ -420,26 +424,25 @@ def make_flask() -> flask.Flask:
     return app
 
 
-def test_flask_alone_on_httpserver(serve: Callable[..., int], fetch: Any) -> None:
-    port = serve(make_flask())
-    resp = fetch(port, "/flask/hello/ada")
-    assert (resp.status, resp.text) == (200, "hello ada from flask at /flask/hello/ada")
+def test_flask_alone_on_httpserver(serve: Serve) -> None:
+    fetch = serve(WSGIContainer(make_flask()))
+    resp = fetch("/flask/hello/ada")
+    assert (resp.code, resp.body.decode()) == (200, "hello ada from flask at /flask/hello/ada")
     resp = fetch(
-        port,
         "/flask/json?k=v",
         method="POST",
         body=b'{"a": [1, 2]}',
         headers={"Content-Type": "application/json"},
     )
     assert json.loads(resp.body) == {"got": {"a": [1, 2]}, "args": {"k": "v"}}
-    first = fetch(port, "/flask/session")
-    cookie = first.header("Set-Cookie").split(";", 1)[0]  # type: ignore[union-attr]
-    assert first.text == "1"
-    assert fetch(port, "/flask/session", headers={"Cookie": cookie}).text == "2"
-    assert fetch(port, "/flask/stream").text == "line 0\nline 1\nline 2\n"
-    moved = fetch(port, "/flask/redirect")
-    assert (moved.status, moved.header("Location")) == (302, "/flask/hello/again")
-    assert fetch(port, "/flask/missing").status == 404
+    first = fetch("/flask/session")
+    cookie = first.headers["Set-Cookie"].split(";", 1)[0]
+    assert first.body == b"1"
+    assert fetch("/flask/session", headers={"Cookie": cookie}).body == b"2"
+    assert fetch("/flask/stream").body == b"line 0\nline 1\nline 2\n"
+    moved = fetch("/flask/redirect")
+    assert (moved.code, moved.headers.get("Location")) == (302, "/flask/hello/again")
+    assert fetch("/flask/missing").code == 404
 
 
 class Native(RequestHandler):
@@ -452,32 +455,33 @@ class NativeAsync(RequestHandler):
         self.write("native async")
 
 
-def test_flask_behind_fallback_handler(squall_server: Callable[..., Any], fetch: Any) -> None:
-    def make() -> squall.web.Application:
-        container = WSGIContainer(make_flask())
-        return squall.web.Application(
-            [
-                (r"/native", Native),
-                (r"/native-async", NativeAsync),
-                (r".*", FallbackHandler, dict(fallback=container)),
-            ]
-        )
+@pytest.fixture
+def app() -> squall.web.Application:
+    """The application of the plugin's ``http_server`` / ``fetch`` fixtures."""
+    container = WSGIContainer(make_flask())
+    return squall.web.Application(
+        [
+            (r"/native", Native),
+            (r"/native-async", NativeAsync),
+            (r".*", FallbackHandler, dict(fallback=container)),
+        ]
+    )
 
-    port = squall_server(make).port
-    assert fetch(port, "/native").text == "native squall"
-    assert fetch(port, "/native-async").text == "native async"
-    resp = fetch(port, "/flask/hello/bob")
-    assert (resp.status, resp.text) == (200, "hello bob from flask at /flask/hello/bob")
-    resp = fetch(
-        port,
+
+async def test_flask_behind_fallback_handler(fetch: Any) -> None:
+    assert (await fetch("/native")).body == b"native squall"
+    assert (await fetch("/native-async")).body == b"native async"
+    resp = await fetch("/flask/hello/bob")
+    assert (resp.code, resp.body.decode()) == (200, "hello bob from flask at /flask/hello/bob")
+    resp = await fetch(
         "/flask/json",
         method="POST",
         body=b'{"x": 1}',
         headers={"Content-Type": "application/json"},
     )
     assert json.loads(resp.body) == {"got": {"x": 1}, "args": {}}
-    assert fetch(port, "/flask/stream").text == "line 0\nline 1\nline 2\n"
-    assert fetch(port, "/elsewhere").status == 404
+    assert (await fetch("/flask/stream")).body == b"line 0\nline 1\nline 2\n"
+    assert (await fetch("/elsewhere")).code == 404
 
 
 def test_environ_method_for_absolute_form_ipv6_and_https() -> None:
