@@ -7,10 +7,10 @@ conditional-request, range and path-traversal rules of StaticFileHandler.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import email.utils
 import hashlib
-import http.client
 import logging
 import os
 import socket
@@ -122,7 +122,7 @@ def test_spec_apple_touch_icon_with_capture_group(fetch):
 
 
 def test_spec_static_url_in_template_versions_the_url(fetch):
-    body = fetch("/").text
+    body = fetch("/").body.decode()
     assert "<title>FriendFeed - Home</title>" in body
     expected = "/static/images/logo.png?v=" + hashlib.md5(LOGO).hexdigest()
     assert f'<div><img src="{expected}"/></div>' in body
@@ -262,9 +262,9 @@ def test_unsatisfiable_range_is_416(fetch, header):
         "bytes=a-b",
     ],
 )
-def test_unusable_range_is_ignored(raw_request, header):
+async def test_unusable_range_is_ignored(raw_request, header):
     request = f"GET /static/text.txt HTTP/1.1\r\nHost: x\r\nRange: {header}\r\n\r\n"
-    reply = raw_request(request.encode("utf-8"))
+    reply = await raw_request(request.encode("utf-8"))
     assert reply.startswith(b"HTTP/1.1 200 ")
     assert reply.endswith(TEXT)
 
@@ -312,16 +312,16 @@ TRAVERSALS = [
 
 
 @pytest.mark.parametrize("target", TRAVERSALS)
-def test_path_traversal_is_refused(raw_request, target):
-    reply = raw_request(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode("latin-1"))
+async def test_path_traversal_is_refused(raw_request, target):
+    reply = await raw_request(f"GET {target} HTTP/1.1\r\nHost: x\r\n\r\n".encode("latin-1"))
     status = int(reply.split(b" ", 2)[1])
     assert status in (400, 403, 404), reply[:200]
     assert SECRET not in reply
     assert b"root:" not in reply
 
 
-def test_raw_backslash_in_target_is_refused(raw_request):
-    reply = raw_request(b"GET /static/..\\secret.txt HTTP/1.1\r\nHost: x\r\n\r\n")
+async def test_raw_backslash_in_target_is_refused(raw_request):
+    reply = await raw_request(b"GET /static/..\\secret.txt HTTP/1.1\r\nHost: x\r\n\r\n")
     assert int(reply.split(b" ", 2)[1]) in (400, 403, 404)
     assert SECRET not in reply
 
@@ -413,25 +413,25 @@ class UrlHandler(RequestHandler):
 def test_static_url_versions_and_cache(site, serve, caplog):
     fetch = serve(Application([(r"/url", UrlHandler)], static_path=str(site / "static")))
     css = site / "static" / "style.css"
-    first = fetch("/url?path=style.css").text
+    first = fetch("/url?path=style.css").body.decode()
     assert first == "/static/style.css?v=" + hashlib.md5(css.read_bytes()).hexdigest()
     css.write_bytes(b"body { color: white }")
     # Hashes are cached per process ...
-    assert fetch("/url?path=style.css").text == first
+    assert fetch("/url?path=style.css").body.decode() == first
     # ... until reset() (what a restart does).
     StaticFileHandler.reset()
-    second = fetch("/url?path=style.css").text
+    second = fetch("/url?path=style.css").body.decode()
     assert second != first
     assert second == "/static/style.css?v=" + hashlib.md5(css.read_bytes()).hexdigest()
-    assert fetch("/url?path=a%20b.css").text == "/static/a%20b.css"
-    port = fetch.port  # type: ignore[attr-defined]
-    assert fetch("/url?path=style.css&host=1").text == f"http://127.0.0.1:{port}{second}"
+    assert fetch("/url?path=a%20b.css").body.decode() == "/static/a%20b.css"
+    port = fetch.port
+    assert fetch("/url?path=style.css&host=1").body.decode() == f"http://127.0.0.1:{port}{second}"
 
 
 def test_static_url_for_missing_file_logs_and_has_no_version(site, serve, caplog):
     fetch = serve(Application([(r"/url", UrlHandler)], static_path=str(site / "static")))
     with caplog.at_level(logging.ERROR, logger="squall.general"):
-        assert fetch("/url?path=missing.js").text == "/static/missing.js"
+        assert fetch("/url?path=missing.js").body.decode() == "/static/missing.js"
     assert any("missing.js" in record.getMessage() for record in caplog.records)
 
 
@@ -439,9 +439,9 @@ def test_static_url_for_missing_file_logs_and_has_no_version(site, serve, caplog
 def test_static_hash_cache_off(site, serve, settings):
     fetch = serve(Application([(r"/url", UrlHandler)], static_path=str(site / "static"), **settings))
     css = site / "static" / "style.css"
-    first = fetch("/url?path=style.css").text
+    first = fetch("/url?path=style.css").body.decode()
     css.write_bytes(b"changed")
-    assert fetch("/url?path=style.css").text == "/static/style.css?v=" + hashlib.md5(b"changed").hexdigest()
+    assert fetch("/url?path=style.css").body.decode() == "/static/style.css?v=" + hashlib.md5(b"changed").hexdigest()
     assert first != "/static/style.css?v=" + hashlib.md5(b"changed").hexdigest()
 
 
@@ -472,14 +472,14 @@ def test_make_static_url_and_get_version_overridable(site, serve):
                 template_loader=templates,
             )
         )
-        assert fetch("/t").text == expected
+        assert fetch("/t").body.decode() == expected
 
     class NoVersion(RequestHandler):
         def get(self):
             self.write(self.static_url("style.css", include_version=False))
 
     fetch = serve(Application([(r"/", NoVersion)], static_path=str(site / "static")))
-    assert fetch("/").text == "/static/style.css"
+    assert fetch("/").body.decode() == "/static/style.css"
 
 
 # --- overriding the content source and headers ---------------------------------------------
@@ -570,52 +570,71 @@ def big_file(site):
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
-def test_200_mib_file_streams_with_bounded_memory(big_file, http_server):
+@pytest.mark.squall_timeout(60)
+async def test_200_mib_file_streams_with_bounded_memory(big_file, fetch):
     # Hash it first (the Etag) so the measurement is about serving.
-    conn = http.client.HTTPConnection("127.0.0.1", http_server.port, timeout=30)
-    conn.request("HEAD", "/static/big.bin")
-    head = conn.getresponse()
-    head.read()
+    head = await fetch("/static/big.bin", method="HEAD")
     assert head.headers["Content-Length"] == str(BIG)
     baseline = _rss_bytes()
     peak = baseline
-    conn.request("GET", "/static/big.bin")
-    response = conn.getresponse()
-    assert response.status == 200
-    received = 0
-    while True:
-        piece = response.read(256 * 1024)
-        if not piece:
-            break
-        received += len(piece)
-        if received % (8 * 2**20) < 256 * 1024:
-            peak = max(peak, _rss_bytes())
-    conn.close()
+    # Raw streams: the test client would refuse a body over its max_body_size.
+    reader, writer = await asyncio.open_connection("127.0.0.1", fetch.port)
+    try:
+        writer.write(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        status = await reader.readuntil(b"\r\n\r\n")
+        assert status.startswith(b"HTTP/1.1 200 ")
+        received = 0
+        while received < BIG:
+            piece = await reader.read(256 * 1024)
+            if not piece:
+                break
+            before = received
+            received += len(piece)
+            if received // (8 * 2**20) != before // (8 * 2**20):  # every 8 MiB
+                peak = max(peak, _rss_bytes())
+    finally:
+        writer.close()
+        await writer.wait_closed()
     assert received == BIG
     assert peak - baseline < 50 * 2**20, f"RSS grew by {(peak - baseline) / 2**20:.1f} MiB"
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"), reason="needs /proc")
-def test_slow_reader_gets_back_pressure(big_file, http_server):
-    sock = socket.create_connection(("127.0.0.1", http_server.port), timeout=30)
+async def test_slow_reader_gets_back_pressure(big_file, http_port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.setblocking(False)
     try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-        sock.sendall(b"HEAD /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", http_port))
+    except BaseException:
+        sock.close()
+        raise
+    # asyncio's reader stops reading the socket once its buffer is full, so
+    # an unread response stays in the kernel's buffers and then the server's.
+    reader, writer = await asyncio.open_connection(sock=sock)
+    try:
+        writer.write(b"HEAD /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         head = b""
         while b"\r\n\r\n" not in head:
-            head += sock.recv(4096)
+            piece = await reader.read(4096)
+            assert piece, "connection closed early"
+            head += piece
         baseline = _rss_bytes()
-        sock.sendall(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        writer.write(b"GET /static/big.bin HTTP/1.1\r\nHost: x\r\n\r\n")
         got = 0
         while got < 2**20:
-            got += len(sock.recv(65536))
-        # Stop reading: a server without back-pressure would now queue the
-        # rest of the file (about 200 MiB) in memory.
-        time.sleep(0.5)
+            piece = await reader.read(65536)
+            assert piece, "connection closed early"
+            got += len(piece)
+        # Stop reading (the server keeps running on this loop): a server
+        # without back-pressure would now queue the rest of the file (about
+        # 200 MiB) in memory.
+        await asyncio.sleep(0.5)
         grown = _rss_bytes() - baseline
         assert grown < 50 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB while the client paused"
     finally:
-        sock.close()
+        writer.close()
+        await writer.wait_closed()
 
 
 hash_gate = threading.Event()
@@ -630,7 +649,7 @@ class SlowHash(StaticFileHandler):
         return super().get_content_version(abspath)
 
 
-def test_hashing_a_big_file_does_not_block_other_requests(site, serve):
+async def test_hashing_a_big_file_does_not_block_other_requests(site, serve):
     with open(site / "static" / "eight.bin", "wb") as f:
         f.truncate(8 * 2**20)
     hash_gate.clear()
@@ -640,14 +659,18 @@ def test_hashing_a_big_file_does_not_block_other_requests(site, serve):
             static_path=str(site / "static"),
         )
     )
-    port = fetch.port  # type: ignore[attr-defined]
-    with socket.create_connection(("127.0.0.1", port), timeout=30) as big:
-        big.sendall(b"GET /slow/eight.bin HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.05)  # let the server start hashing
+    reader, writer = await asyncio.open_connection("127.0.0.1", fetch.port)
+    try:
+        writer.write(b"GET /slow/eight.bin HTTP/1.1\r\nHost: x\r\n\r\n")
+        await asyncio.sleep(0.05)  # let the server start hashing
         # If hashing ran on the event loop, this would wait for the gate
         # (and time out): it is served while the hash is still pending.
-        response = fetch("/static/text.txt", timeout=5)
+        response = await fetch("/static/text.txt", request_timeout=5)
         assert response.body == TEXT
         hash_gate.set()
-        head = big.recv(65536)
+        head = await reader.read(65536)
         assert head.startswith(b"HTTP/1.1 200 ")
+    finally:
+        hash_gate.set()  # never leave the hashing thread waiting
+        writer.close()
+        await writer.wait_closed()
