@@ -216,7 +216,7 @@ class _MiniConnection:
 
 # -- transition: files listed in MIGRATED run on squall-testing's plugin ---
 
-MIGRATED: set[str] = {"test_application.py", "test_async.py", "test_auth_redirect.py", "test_compression.py", "test_cookies.py", "test_handler.py", "test_routing.py", "test_spec_examples.py", "test_static.py"}
+MIGRATED: set[str] = {"test_application.py", "test_async.py", "test_auth_redirect.py", "test_compression.py", "test_cookies.py", "test_handler.py", "test_routing.py", "test_spec_examples.py", "test_static.py", "test_streaming.py"}
 
 
 def _migrated(request: pytest.FixtureRequest) -> bool:
@@ -303,8 +303,8 @@ def raw_request(request: pytest.FixtureRequest, http_server: Any) -> Any:
     if _migrated(request):
         port = request.getfixturevalue("http_port")
 
-        async def exchange(data: bytes, timeout: float = 4.0) -> bytes:
-            return await websupport.raw_exchange(port, data, timeout)
+        async def exchange(data: bytes, timeout: float = 4.0, *, until_close: bool = False) -> bytes:
+            return await websupport.raw_exchange(port, data, timeout, until_close=until_close)
 
         return exchange
 

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import http.client
 import json
 import socket
-import time
 
 import pytest
 
@@ -187,62 +185,71 @@ OCTETS = {"Content-Type": "application/octet-stream"}
 def test_async_data_received_in_order_without_overlap(fetch):
     body = bytes(range(256)) * 4096  # 1 MiB
     response = fetch("/async", method="PUT", body=body, headers=OCTETS)
-    data = json.loads(response.text)
+    data = json.loads(response.body.decode())
     assert data["size"] == len(body)
     assert data["sha256"] == hashlib.sha256(body).hexdigest()
     assert data["overlaps"] == 0
     assert data["calls"] >= 2
 
 
-def test_chunked_request_body_is_streamed(http_server):
-    conn = http.client.HTTPConnection("127.0.0.1", http_server.port, timeout=10)
+async def test_chunked_request_body_is_streamed(raw_request):
     pieces = [b"a" * 1000, b"b" * 70_000, b"c"]
-    conn.request("POST", "/async", body=iter(pieces), headers={**OCTETS, "Transfer-Encoding": "chunked"}, encode_chunked=True)
-    response = conn.getresponse()
-    data = json.loads(response.read())
-    conn.close()
+    reply = await raw_request(
+        b"POST /async HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        + b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces)
+        + b"0\r\n\r\n"
+    )
+    head, _, body = reply.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200 "), head
+    data = json.loads(body)
     assert data["size"] == sum(map(len, pieces))
     assert data["sha256"] == hashlib.sha256(b"".join(pieces)).hexdigest()
 
 
-def test_server_stops_reading_while_data_received_waits(http_server):
+@pytest.mark.squall_timeout(30)
+async def test_server_stops_reading_while_data_received_waits(http_port):
     total = 64 * 2**20
     gates.pop("body", None)
-    sock = socket.create_connection(("127.0.0.1", http_server.port), timeout=20)
+    loop = asyncio.get_running_loop()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
-        sock.sendall(
+        sock.setblocking(False)
+        await loop.sock_connect(sock, ("127.0.0.1", http_port))
+        await loop.sock_sendall(
+            sock,
             b"PUT /gated HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-            b"Content-Length: %d\r\n\r\n" % total
+            b"Content-Length: %d\r\n\r\n" % total,
         )
         piece = b"z" * PIECE
         sent = 0
-        sock.setblocking(False)
         stalled_since = None
         while sent < total:
             try:
                 sent += sock.send(piece[: min(PIECE, total - sent)])
                 stalled_since = None
             except BlockingIOError:
-                now = time.monotonic()
+                now = loop.time()
                 if stalled_since is None:
                     stalled_since = now
                 elif now - stalled_since > 0.5:
                     break  # the server has stopped reading
-                time.sleep(0.01)
+                await asyncio.sleep(0.01)  # the server runs meanwhile
         # Without back-pressure the server would have read all 64 MiB.
         assert sent < 32 * 2**20, f"server read {sent} bytes while the handler waited"
-        deadline = time.monotonic() + 10
+        deadline = loop.time() + 10
         while "body" not in gates:  # the handler is waiting at its gate
-            assert time.monotonic() < deadline, "data_received was never called"
-            time.sleep(0.01)
-        http_server.loop.call_soon_threadsafe(gates["body"].set_result, None)
-        sock.setblocking(True)
+            assert loop.time() < deadline, "data_received was never called"
+            await asyncio.sleep(0.01)
+        gates["body"].set_result(None)
         while sent < total:
-            sent += sock.send(piece[: min(PIECE, total - sent)])
+            chunk = piece[: min(PIECE, total - sent)]
+            await loop.sock_sendall(sock, chunk)
+            sent += len(chunk)
         reply = b""
         while not reply.endswith(str(total).encode()):
-            chunk = sock.recv(65536)
+            chunk = await loop.sock_recv(sock, 65536)
             assert chunk, reply
             reply += chunk
     finally:
@@ -251,52 +258,40 @@ def test_server_stops_reading_while_data_received_waits(http_server):
 
 
 def test_per_request_max_body_size(fetch):
-    assert fetch("/limited", method="PUT", body=b"x" * 1000, headers=OCTETS).text == "accepted 1000"
+    assert fetch("/limited", method="PUT", body=b"x" * 1000, headers=OCTETS).body.decode() == "accepted 1000"
     too_big = fetch("/limited", method="PUT", body=b"x" * 1001, headers=OCTETS)
     assert too_big.code == 413
 
 
-def test_per_request_max_body_size_chunked(http_server):
-    with socket.create_connection(("127.0.0.1", http_server.port), timeout=10) as sock:
-        sock.sendall(
-            b"PUT /limited HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n"
-            b"258\r\n" + b"x" * 600 + b"\r\n258\r\n" + b"y" * 600 + b"\r\n0\r\n\r\n"
-        )
-        reply = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+async def test_per_request_max_body_size_chunked(raw_request):
+    reply = await raw_request(
+        b"PUT /limited HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n"
+        b"258\r\n" + b"x" * 600 + b"\r\n258\r\n" + b"y" * 600 + b"\r\n0\r\n\r\n",
+        until_close=True,  # the server answers and closes the connection
+    )
     assert reply.startswith(b"HTTP/1.1 413 ")
 
 
-def test_per_request_body_timeout(http_server):
-    with socket.create_connection(("127.0.0.1", http_server.port), timeout=10) as sock:
-        sock.sendall(
-            b"PUT /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
-            b"Content-Length: 100\r\n\r\nonly ten.."
-        )
-        reply = b""
-        while True:
-            chunk = sock.recv(65536)
-            if not chunk:
-                break
-            reply += chunk
+async def test_per_request_body_timeout(raw_request):
+    reply = await raw_request(
+        b"PUT /slow HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\n"
+        b"Content-Length: 100\r\n\r\nonly ten..",
+        until_close=True,  # the server answers and closes the connection
+    )
     assert reply.startswith(b"HTTP/1.1 408 ")
 
 
 def test_async_prepare_runs_before_any_body(fetch):
     response = fetch("/async-prepare", method="PUT", body=b"q" * 10, headers=OCTETS)
-    assert response.text == repr(["prepare start", "prepare end", 10])
+    assert response.body.decode() == repr(["prepare start", "prepare end", 10])
 
 
 def test_refused_in_prepare_body_is_not_delivered(fetch):
     events.clear()
     response = fetch("/refuse", method="PUT", body=b"q" * 5000, headers=OCTETS)
     assert response.code == 403
-    assert response.text == "handler error page 403"
+    assert response.body.decode() == "handler error page 403"
     assert events == []
 
 
@@ -304,36 +299,51 @@ def test_refused_in_prepare_body_is_not_delivered(fetch):
 def test_error_in_data_received_reaches_the_handler(fetch, path, status):
     response = fetch(path, method="PUT", body=b"q" * 100, headers=OCTETS)
     assert response.code == status
-    assert response.text == f"handler error page {status}"
+    assert response.body.decode() == f"handler error page {status}"
 
 
-def test_flush_waits_for_a_slow_client(http_server):
-    with socket.create_connection(("127.0.0.1", http_server.port), timeout=20) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-        sock.sendall(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
+@pytest.mark.squall_timeout(30)
+async def test_flush_waits_for_a_slow_client(http_port):
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    sock.setblocking(False)
+    try:
+        await asyncio.get_running_loop().sock_connect(sock, ("127.0.0.1", http_port))
+    except BaseException:
+        sock.close()
+        raise
+    # asyncio's reader stops reading the socket once its buffer is full.
+    reader, writer = await asyncio.open_connection(sock=sock)
+    try:
+        writer.write(b"GET /big HTTP/1.1\r\nHost: x\r\n\r\n")
         received = 0
         while received < 2**20:
-            received += len(sock.recv(65536))
-        time.sleep(0.5)  # stop reading for a while
+            piece = await reader.read(65536)
+            assert piece, "connection closed early"
+            received += len(piece)
+        await asyncio.sleep(0.5)  # stop reading for a while (the server runs)
         # Awaiting flush() kept the handler from racing ahead of the client.
         assert produced["bytes"] < 32 * 2**20, produced
         while True:
-            chunk = sock.recv(2**20)
+            chunk = await reader.read(2**20)
             if not chunk:
                 break
             received += len(chunk)
             if received >= RESPONSE_TOTAL:
                 break
+    finally:
+        writer.close()
+        await writer.wait_closed()
     assert received >= RESPONSE_TOTAL
     assert produced["bytes"] == RESPONSE_TOTAL
 
 
-def test_flushed_response_without_length_is_chunked(raw_request):
-    reply = raw_request(b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")
+async def test_flushed_response_without_length_is_chunked(raw_request):
+    reply = await raw_request(b"GET /chunked HTTP/1.1\r\nHost: x\r\n\r\n")
     head, _, body = reply.partition(b"\r\n\r\n")
     assert b"Transfer-Encoding: chunked" in head
     assert b"part 0;" in body and body.endswith(b"0\r\n\r\n")
 
 
 def test_flushed_response_decoded_by_a_client(fetch):
-    assert fetch("/chunked").text == "".join(f"part {i};" for i in range(5))
+    assert fetch("/chunked").body.decode() == "".join(f"part {i};" for i in range(5))

@@ -32,11 +32,12 @@ def response_complete(data: bytes) -> bool:
     return body.endswith(b"0\r\n\r\n")
 
 
-async def raw_exchange(port: int, data: bytes, timeout: float = 4.0) -> bytes:
+async def raw_exchange(port: int, data: bytes, timeout: float = 4.0, *, until_close: bool = False) -> bytes:
     """Send ``data`` to 127.0.0.1:``port``; return the answer.
 
     Reads until the server closes the connection or, unless the request
-    says ``Connection: close``, until one whole response has arrived.
+    says ``Connection: close`` or ``until_close`` is true, until one whole
+    response has arrived.
 
     Raises:
         AssertionError: if neither happens within ``timeout`` seconds
@@ -59,7 +60,9 @@ async def raw_exchange(port: int, data: bytes, timeout: float = 4.0) -> bytes:
             if not chunk:
                 break
             chunks.append(chunk)
-            if b"Connection: close" not in data and response_complete(b"".join(chunks)):
+            if until_close or b"Connection: close" in data:
+                continue
+            if response_complete(b"".join(chunks)):
                 break
     finally:
         writer.close()
