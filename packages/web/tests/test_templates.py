@@ -88,7 +88,7 @@ def app():
 def test_template_namespace(fetch):
     response = fetch("/t?t=namespace.html")
     assert response.code == 200, response.body
-    parts = response.text.split("|")
+    parts = response.body.decode().split("|")
     assert parts == [
         "&lt;a&gt;",
         "&amp;",
@@ -110,17 +110,17 @@ def test_template_namespace(fetch):
 
 
 def test_autoescape_on_by_default(fetch):
-    assert fetch("/t?t=escaped.html").text == "&lt;b&gt;|<b>"
+    assert fetch("/t?t=escaped.html").body.decode() == "&lt;b&gt;|<b>"
 
 
 def test_autoescape_setting(tmp_path, serve):
     (tmp_path / "escaped.html").write_text("{{ value }}")
     fetch = serve(Application([(r"/t", Namespace)], template_path=str(tmp_path), autoescape=None))
-    assert fetch("/t?t=escaped.html").text == "<b>"
+    assert fetch("/t?t=escaped.html").body.decode() == "<b>"
 
 
 def test_ui_modules_and_resources(fetch):
-    body = fetch("/t?t=home.html").text
+    body = fetch("/t?t=home.html").body.decode()
     assert body.count('<div class="entry">') == 2
     assert '<div class="entry">one</div>' in body
     # CSS and JavaScript once, in <head> and before </body>.
@@ -130,15 +130,15 @@ def test_ui_modules_and_resources(fetch):
     assert body.index("var entries") > body.index('<div class="entry">two</div>')
     assert '<link href="/css/entry.css" type="text/css" rel="stylesheet"/>' in body
     assert '<script src="https://cdn.example/entry.js"' in body
-    entry = fetch("/t?t=entry.html").text
+    entry = fetch("/t?t=entry.html").body.decode()
     assert '<div class="entry">solo +comments</div>' in entry
 
 
 def test_template_module_and_linkify(fetch):
-    body = fetch("/t?t=tmod.html").text
+    body = fetch("/t?t=tmod.html").body.decode()
     assert "part for ada" in body
     assert ".p{}" in body.split("</head>")[0]
-    assert '<a href="http://example.com">http://example.com</a>' in fetch("/t?t=linkify.html").text
+    assert '<a href="http://example.com">http://example.com</a>' in fetch("/t?t=linkify.html").body.decode()
 
 
 def test_template_error_is_500(fetch):
@@ -153,11 +153,11 @@ def test_template_cache_and_debug(tmp_path, serve):
     debug = serve(
         Application([(r"/t", Namespace)], template_path=str(tmp_path), debug=True, autoreload=False)
     )
-    assert cached("/t?t=page.html").text == "version 1"
-    assert debug("/t?t=page.html").text == "version 1"
+    assert cached("/t?t=page.html").body.decode() == "version 1"
+    assert debug("/t?t=page.html").body.decode() == "version 1"
     page.write_text("version 2")
-    assert cached("/t?t=page.html").text == "version 1"
-    assert debug("/t?t=page.html").text == "version 2"
+    assert cached("/t?t=page.html").body.decode() == "version 1"
+    assert debug("/t?t=page.html").body.decode() == "version 2"
 
 
 def test_get_template_path_and_create_template_loader(tmp_path, serve):
@@ -173,8 +173,8 @@ def test_get_template_path_and_create_template_loader(tmp_path, serve):
             return squall.template.Loader(template_path, namespace={"where": "custom loader"})
 
     fetch = serve(Application([(r"/t", Custom)]))
-    assert fetch("/t?t=x.html").text == "from custom loader"
-    assert fetch("/t?t=x.html").text == "from custom loader"
+    assert fetch("/t?t=x.html").body.decode() == "from custom loader"
+    assert fetch("/t?t=x.html").body.decode() == "from custom loader"
     assert created == [str(tmp_path)]
 
 

@@ -121,7 +121,7 @@ def app():
 def test_spec_home_page_uses_entry_module(fetch):
     response = fetch("/")
     assert response.code == 200
-    body = response.text
+    body = response.body.decode()
     assert body.count('<div class="entry">') == 2
     assert body.index("Second") < body.index("First &lt;post&gt;")
     assert "comments" not in body
@@ -131,13 +131,13 @@ def test_spec_home_page_uses_entry_module(fetch):
 
 
 def test_spec_entry_page_with_show_comments(fetch):
-    body = fetch("/entry/1").text
+    body = fetch("/entry/1").body.decode()
     assert '<div class="comments">comments</div>' in body
     assert fetch("/entry/9").code == 404
 
 
 def test_spec_template_module_with_set_resources(fetch):
-    body = fetch("/template-module").text
+    body = fetch("/template-module").body.decode()
     head, _, rest = body.partition("</head>")
     assert head.count(".entry { margin-bottom: 1em; }") == 1
     assert ".entry {" not in rest
@@ -233,7 +233,7 @@ def static_dir(tmp_path):
 
 
 def test_resources_placed_once_and_in_order(static_dir, serve):
-    body = serve(resource_app(static_dir))("/many").text
+    body = serve(resource_app(static_dir))("/many").body.decode()
     head, _, body_part = body.partition("</head>")
     css_hash = hashlib.md5((static_dir / "widget.css").read_bytes()).hexdigest()
     js_hash = hashlib.md5((static_dir / "widget.js").read_bytes()).hexdigest()
@@ -256,11 +256,11 @@ def test_resources_placed_once_and_in_order(static_dir, serve):
 
 
 def test_page_without_head_or_body_is_left_alone(static_dir, serve):
-    assert serve(resource_app(static_dir))("/nohead").text == "<p><i>w1</i></p>"
+    assert serve(resource_app(static_dir))("/nohead").body.decode() == "<p><i>w1</i></p>"
 
 
 def test_template_module_resources_once_per_template(static_dir, serve):
-    body = serve(resource_app(static_dir))("/twice").text
+    body = serve(resource_app(static_dir))("/twice").body.decode()
     head, _, rest = body.partition("</head>")
     assert "[1][2]" in rest
     assert head.count("/static/t.css") == 1
@@ -278,7 +278,7 @@ def test_ui_modules_as_list_of_modules_and_dicts(static_dir, serve):
     mod = types.ModuleType("more")
     mod.Widget = Widget  # type: ignore[attr-defined]
     fetch = serve(resource_app(static_dir, ui_modules=[mod, {"Gadget": Gadget}]))
-    body = fetch("/many").text
+    body = fetch("/many").body.decode()
     assert body.count("<i>w") == 3 and "<b>gadget</b>" in body
 
 
@@ -313,7 +313,7 @@ def test_ui_methods_receive_the_handler(static_dir, serve, form):
         first.shout = shout  # type: ignore[attr-defined]
         methods = [first, {"whisper": whisper}, {"both": both}]
     fetch = serve(resource_app(static_dir, ui_methods=methods))
-    assert fetch("/methods").text == "HI!/methods|hi|Page"
+    assert fetch("/methods").body.decode() == "HI!/methods|hi|Page"
 
 
 def test_builtin_modules(static_dir, serve):
@@ -332,7 +332,7 @@ def test_builtin_modules(static_dir, serve):
             xsrf_cookies=True,
         )
     )
-    link, form = fetch("/").text.split("@@")
+    link, form = fetch("/").body.decode().split("@@")
     assert '<a href="http://example.com">http://example.com</a>' in link
     assert form.startswith('<input type="hidden" name="_xsrf" value="')
 
@@ -369,7 +369,7 @@ def test_template_escaping_matches_squall_escape(serve):
             [(r"/", Escaper)], template_loader=squall.template.DictLoader(templates)
         )
     )
-    *rendered, identity = fetch("/").text.split("\x00")
+    *rendered, identity = fetch("/").body.decode().split("\x00")
     # The names are squall.template's own escaper, which compiled templates
     # call directly (no wrapper per {{ }}).
     assert identity == "True True"
