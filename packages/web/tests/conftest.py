@@ -216,7 +216,7 @@ class _MiniConnection:
 
 # -- transition: files listed in MIGRATED run on squall-testing's plugin ---
 
-MIGRATED: set[str] = {"test_application.py", "test_async.py", "test_auth_redirect.py", "test_compression.py", "test_cookies.py", "test_handler.py", "test_routing.py", "test_spec_examples.py", "test_static.py", "test_streaming.py", "test_templates.py", "test_uimodules.py"}
+MIGRATED: set[str] = {"test_application.py", "test_async.py", "test_auth_redirect.py", "test_compression.py", "test_cookies.py", "test_handler.py", "test_routing.py", "test_spec_examples.py", "test_static.py", "test_streaming.py", "test_templates.py", "test_uimodules.py", "test_xsrf.py"}
 
 
 def _migrated(request: pytest.FixtureRequest) -> bool:
