@@ -10,12 +10,14 @@ the real-world application.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+import tracemalloc
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import flask
@@ -24,7 +26,7 @@ import pytest
 import squall.web
 from squall.httpclient import HTTPClientError, HTTPStreamClosedError
 from squall.web import FallbackHandler, RequestHandler
-from squall.wsgi import WSGIContainer
+from squall.wsgi import RequestBodyError, WSGIContainer
 
 TIMEOUT = 10.0
 
@@ -379,6 +381,294 @@ def test_custom_executor(serve: Serve) -> None:
         env = json.loads(fetch("/").body)
     assert env["thread"].startswith("mine")
     assert env["wsgi.multithread"] is False
+
+
+# -- request bodies: read whole (the default) or streamed ----------------------
+
+BODY_PIECE = bytes(range(256)) * 256  # 64 KiB
+BIG_UPLOAD = 32 * 1024 * 1024
+
+
+def hashing_app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+    """Reads wsgi.input in 64 KiB pieces; answers its size and SHA-256."""
+    digest = hashlib.sha256()
+    size = 0
+    stream = environ["wsgi.input"]
+    while piece := stream.read(65536):
+        digest.update(piece)
+        size += len(piece)
+    answer = {"size": size, "sha256": digest.hexdigest(), "length": environ.get("CONTENT_LENGTH")}
+    start_response("200 OK", [("Content-Type", "application/json")])
+    return [json.dumps(answer).encode()]
+
+
+def pieces_of(total: int) -> Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[None]]:
+    """A body_producer sending ``total`` bytes of BODY_PIECE, generated as it goes."""
+
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        sent = 0
+        while sent < total:
+            piece = BODY_PIECE[: total - sent]
+            await write(piece)
+            sent += len(piece)
+
+    return produce
+
+
+def expected_digest(total: int) -> str:
+    digest = hashlib.sha256()
+    for _ in range(total // len(BODY_PIECE)):
+        digest.update(BODY_PIECE)
+    digest.update(BODY_PIECE[: total % len(BODY_PIECE)])
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("stream", [False, True], ids=["buffered", "streamed"])
+async def test_max_body_size_is_a_413_before_the_app_runs(serve: Serve, stream: bool) -> None:
+    calls: list[int] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        calls.append(len(environ["wsgi.input"].read()))
+        start_response("200 OK", [])
+        return [b"took it"]
+
+    fetch = serve(WSGIContainer(app, stream_request_body=stream), max_body_size=1000)
+    # A declared Content-Length over the limit: refused from the head alone.
+    refused = await fetch("/", method="POST", body=b"x" * 1001)
+    assert refused.code == 413 and refused.body.startswith(b"413 ")
+    assert calls == []
+    # Within the limit: served as usual.
+    accepted = await fetch("/", method="POST", body=b"x" * 1000)
+    assert (accepted.code, accepted.body) == (200, b"took it")
+    assert calls == [1000]
+
+
+async def test_chunked_body_over_max_body_size_is_a_413(serve: Serve) -> None:
+    calls: list[int] = []
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        calls.append(len(environ["wsgi.input"].read()))
+        start_response("200 OK", [])
+        return [b"took it"]
+
+    fetch = serve(WSGIContainer(app), max_body_size=1000)
+    refused = await fetch("/", method="POST", body_producer=pieces_of(3000))
+    assert refused.code == 413
+    assert calls == []  # buffered: the application never saw the request
+    accepted = await fetch("/", method="POST", body_producer=pieces_of(900))
+    assert (accepted.code, calls) == (200, [900])
+
+
+async def test_streamed_body_over_max_body_size_fails_the_read(serve: Serve) -> None:
+    failures: list[BaseException] = []
+    entered = threading.Event()
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        entered.set()
+        try:
+            environ["wsgi.input"].read()
+        except RequestBodyError as error:
+            failures.append(error)
+            raise
+        start_response("200 OK", [])
+        return [b"took it"]
+
+    fetch = serve(WSGIContainer(app, stream_request_body=True), max_body_size=100_000)
+    # Chunked, so the size is only known as it arrives: the application has
+    # started when the limit is crossed, and its read fails.
+    refused = await fetch("/", method="POST", body_producer=pieces_of(300_000))
+    assert refused.code == 413
+    assert entered.is_set()
+    assert len(failures) == 1 and isinstance(failures[0], OSError)
+    assert "max_body_size" in str(failures[0])
+
+
+@pytest.mark.squall_timeout(30)
+@pytest.mark.parametrize("framing", ["content-length", "chunked"])
+async def test_streamed_large_upload_is_read_as_it_arrives(serve: Serve, framing: str) -> None:
+    reading = threading.Event()
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        digest = hashlib.sha256()
+        stream = environ["wsgi.input"]
+        first = stream.read(len(BODY_PIECE))
+        reading.set()  # the application runs while the body is still coming
+        digest.update(first)
+        size = len(first)
+        while piece := stream.read(65536):
+            digest.update(piece)
+            size += len(piece)
+        answer = {"size": size, "sha256": digest.hexdigest(), "length": environ.get("CONTENT_LENGTH")}
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(answer).encode()]
+
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        await write(BODY_PIECE)
+        # Buffered, the application would only start once this returned:
+        # waiting for it here would never end.
+        await wait_for(reading)
+        await pieces_of(BIG_UPLOAD - len(BODY_PIECE))(write)
+
+    fetch = serve(WSGIContainer(app, stream_request_body=True))
+    headers = {"Content-Length": str(BIG_UPLOAD)} if framing == "content-length" else {}
+    tracemalloc.start()
+    try:
+        resp = await fetch("/", method="POST", body_producer=produce, headers=headers)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert resp.code == 200
+    answer = json.loads(resp.body)
+    assert answer["size"] == BIG_UPLOAD
+    assert answer["sha256"] == expected_digest(BIG_UPLOAD)
+    assert answer["length"] == (str(BIG_UPLOAD) if framing == "content-length" else None)
+    # Back-pressure: the process never held the 32 MiB body (read whole, it
+    # peaks above twice that), only a window of it.
+    assert peak < 8 * 1024 * 1024, peak
+
+
+async def test_streamed_input_lines_and_iteration(serve: Serve) -> None:
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        seen = {
+            "readline": stream.readline().decode(),
+            "limited": stream.readline(3).decode(),
+            "rest_of_line": stream.readline().decode(),
+            "readlines": [line.decode() for line in stream.readlines(1)],
+            "iterated": [line.decode() for line in stream],
+            "after_end": stream.read().decode(),
+        }
+        start_response("200 OK", [("Content-Type", "application/json")])
+        return [json.dumps(seen).encode()]
+
+    lines = [b"first line\n", b"second line\n", b"third\n", b"fourth\n", b"no newline"]
+
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        data = b"".join(lines)
+        for i in range(0, len(data), 5):  # pieces that split the lines
+            await write(data[i : i + 5])
+
+    fetch = serve(WSGIContainer(app, stream_request_body=True))
+    seen = json.loads((await fetch("/", method="POST", body_producer=produce)).body)
+    assert seen == {
+        "readline": "first line\n",
+        "limited": "sec",
+        "rest_of_line": "ond line\n",
+        "readlines": ["third\n"],
+        "iterated": ["fourth\n", "no newline"],
+        "after_end": "",
+    }
+
+
+async def test_streamed_client_leaving_mid_body_fails_the_read_quietly(
+    serve: Serve, caplog: pytest.LogCaptureFixture
+) -> None:
+    got_first = threading.Event()
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        try:
+            assert stream.read(1000) == b"a" * 1000
+            got_first.set()
+            stream.read()
+        except RequestBodyError as error:
+            failures.append(error)
+            raise
+        finally:
+            done.set()
+        start_response("200 OK", [])
+        return [b"unreachable"]
+
+    port = serve(WSGIContainer(app, stream_request_body=True)).port
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
+        writer.write(b"a" * 1000)
+        await wait_for(got_first)
+    finally:
+        writer.close()
+        await writer.wait_closed()
+    with caplog.at_level(logging.INFO):
+        await wait_for(done)
+        for _ in range(10):  # let the container's task finish on the loop
+            await asyncio.sleep(0)
+    assert len(failures) == 1
+    assert "closed before the request body was complete" in str(failures[0])
+    # The client's doing, not an application bug: no error logged.
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_streamed_app_may_answer_without_reading_the_body(serve: Serve) -> None:
+    def app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
+        start_response("403 Forbidden", [])
+        return [b"not from you"]
+
+    fetch = serve(WSGIContainer(app, stream_request_body=True))
+    # Larger than the window the server reads ahead: it must drop the rest
+    # rather than wait for the application to read it.
+    refused = await fetch("/", method="POST", body_producer=pieces_of(2 * 1024 * 1024))
+    assert (refused.code, refused.body) == (403, b"not from you")
+    again = await fetch("/", method="POST", body=b"small")
+    assert (again.code, again.body) == (403, b"not from you")
+
+
+@pytest.mark.squall_timeout(30)
+async def test_flask_streamed_multipart_upload(serve: Serve) -> None:
+    app = flask.Flask("flask_upload")
+    started = threading.Event()
+
+    @app.before_request
+    def mark() -> None:
+        started.set()  # called before the body is complete
+
+    @app.route("/upload", methods=["POST"])
+    def upload() -> Any:
+        doc = flask.request.files["doc"]
+        digest = hashlib.sha256()
+        size = 0
+        while piece := doc.stream.read(65536):
+            digest.update(piece)
+            size += len(piece)
+        return flask.jsonify(
+            size=size, sha256=digest.hexdigest(), name=doc.filename, note=flask.request.form["note"]
+        )
+
+    boundary = "squall-upload-boundary"
+
+    async def produce(write: Callable[[bytes], Awaitable[None]]) -> None:
+        await write(
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nhello\r\n"
+            f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"big.bin\"\r\n"
+            "Content-Type: application/octet-stream\r\n\r\n".encode()
+        )
+        await write(BODY_PIECE)
+        await wait_for(started)
+        await pieces_of(BIG_UPLOAD - len(BODY_PIECE))(write)
+        await write(f"\r\n--{boundary}--\r\n".encode())
+
+    fetch = serve(WSGIContainer(app, stream_request_body=True))
+    tracemalloc.start()
+    try:
+        resp = await fetch(
+            "/upload",
+            method="POST",
+            body_producer=produce,
+            headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert resp.code == 200, resp.body
+    assert json.loads(resp.body) == {
+        "size": BIG_UPLOAD,
+        "sha256": expected_digest(BIG_UPLOAD),
+        "name": "big.bin",
+        "note": "hello",
+    }
+    # Werkzeug spools the file to disk; squall holds only a window of the body.
+    assert peak < 8 * 1024 * 1024, peak
 
 
 def test_constructor_checks() -> None:

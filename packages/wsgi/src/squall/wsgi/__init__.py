@@ -34,6 +34,7 @@ from ._container import WSGIContainer as WSGIContainer
 from ._errors import AsyncHandlerError as AsyncHandlerError
 from ._errors import ASGIProtocolError as ASGIProtocolError
 from ._errors import LifespanError as LifespanError
+from ._errors import RequestBodyError as RequestBodyError
 from ._errors import WSGIError as WSGIError
 from ._errors import WSGIProtocolError as WSGIProtocolError
 
@@ -43,6 +44,7 @@ __all__ = [
     "ASGIProtocolError",
     "AsyncHandlerError",
     "LifespanError",
+    "RequestBodyError",
     "WSGIAdapter",
     "WSGIApplication",
     "WSGIContainer",

@@ -3,7 +3,11 @@
 How a request runs: the server (or a `FallbackHandler`) hands us a complete
 request; we build its ``environ`` on the event loop and run the WSGI
 application in an executor thread, so a blocking application never stalls
-the loop. The thread calls the application and walks the iterable it
+the loop. With ``stream_request_body=True`` (and the server calling us
+directly) a request with a body starts as soon as its head arrives instead,
+and ``wsgi.input`` is a `StreamingInput` that the loop feeds as the body
+comes in and the application's thread reads, blocking, with back-pressure
+on the client. The thread calls the application and walks the iterable it
 returns; each non-empty chunk is handed to the loop
 (`asyncio.run_coroutine_threadsafe`) and the thread waits until the
 connection has taken it, so a slow client holds back a streaming
@@ -34,7 +38,8 @@ from squall.httputil import (
 from squall.iostream import StreamClosedError
 
 from ._environ import build_environ, parse_status, response_headers
-from ._errors import WSGIProtocolError
+from ._errors import RequestBodyError, WSGIProtocolError
+from ._input import StreamingInput
 from ._types import ExcInfo, WSGIApp, WSGIEnviron
 
 __all__ = ["WSGIContainer"]
@@ -166,8 +171,19 @@ class WSGIContainer(HTTPServerConnectionDelegate):
     `DEFAULT_WORKERS` threads made on first use), so it may block; the
     event loop keeps serving other connections. A streaming response
     (an iterable or the ``write`` callable) is sent as it is produced, at
-    the client's pace. Request bodies are read whole before the application
-    starts (up to the server's ``max_body_size``).
+    the client's pace.
+
+    By default the request body is read whole before the application is
+    called, and ``wsgi.input`` is an in-memory file; the server's
+    ``max_body_size`` (100 MiB unless set) bounds it, and a larger body is
+    answered ``413`` without calling the application. With
+    ``stream_request_body=True`` the application is called as soon as the
+    request head arrives and reads the body from ``wsgi.input`` while it
+    comes in (the server stops reading from the client while 256 KiB wait
+    unread), so a large upload can go to disk without being held in
+    memory; ``max_body_size`` still applies, and a body that cannot be
+    completed makes ``wsgi.input`` raise `RequestBodyError`. Behind a
+    `squall.web.FallbackHandler` the body is always complete already.
 
     Args:
         wsgi_application: the WSGI callable.
@@ -177,6 +193,9 @@ class WSGIContainer(HTTPServerConnectionDelegate):
         script_name: the path the application is mounted at (for example
             ``"/legacy"``): a request path under it has it moved from
             ``PATH_INFO`` to ``SCRIPT_NAME``.
+        stream_request_body: start the application when the request head
+            arrives and stream the body through ``wsgi.input`` (False: read
+            it whole first).
 
     Compatibility: Tornado's ``WSGIContainer`` runs the application on the
     event loop thread unless given an executor; squall defaults to a small
@@ -189,6 +208,7 @@ class WSGIContainer(HTTPServerConnectionDelegate):
         executor: concurrent.futures.Executor | None = None,
         *,
         script_name: str = "",
+        stream_request_body: bool = False,
     ) -> None:
         if not callable(wsgi_application):
             raise TypeError(
@@ -200,6 +220,7 @@ class WSGIContainer(HTTPServerConnectionDelegate):
             )
         self.wsgi_application = wsgi_application
         self.script_name = script_name
+        self.stream_request_body = bool(stream_request_body)
         self._executor = executor
         self._own_executor = executor is None
         self._lock = threading.Lock()
@@ -276,9 +297,18 @@ class WSGIContainer(HTTPServerConnectionDelegate):
         self,
         start_line: RequestStartLine,
         headers: HTTPHeaders,
-        body: bytes,
+        body: bytes | StreamingInput,
         connection: HTTPConnection,
     ) -> asyncio.Future[None]:
+        return self._start(start_line, headers, body, connection)[0]
+
+    def _start(
+        self,
+        start_line: RequestStartLine,
+        headers: HTTPHeaders,
+        body: bytes | StreamingInput,
+        connection: HTTPConnection,
+    ) -> tuple[asyncio.Future[None], _Exchange]:
         loop = asyncio.get_running_loop()
         exchange = _Exchange(loop, connection)
         try:
@@ -293,23 +323,45 @@ class WSGIContainer(HTTPServerConnectionDelegate):
             script_name=self.script_name,
             multithread=self._multithread(),
         )
-        task = loop.create_task(self._serve(environ, exchange, start_line))
+        streamed = body if isinstance(body, StreamingInput) else None
+        task = loop.create_task(self._serve(environ, exchange, start_line, streamed))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return task
+        return task, exchange
 
     async def _serve(
         self,
         environ: WSGIEnviron,
         exchange: _Exchange,
         start_line: RequestStartLine,
+        streamed: StreamingInput | None = None,
     ) -> None:
         started = time.monotonic()
+        try:
+            answered = await self._respond(exchange, environ, start_line, streamed)
+        finally:
+            if streamed is not None:
+                # Whatever the application left unread is dropped, and a
+                # server waiting for it to drain goes on.
+                streamed.detach()
+        if answered:
+            self._log(exchange, start_line, environ, started)
+
+    async def _respond(
+        self,
+        exchange: _Exchange,
+        environ: WSGIEnviron,
+        start_line: RequestStartLine,
+        streamed: StreamingInput | None,
+    ) -> bool:
+        """Run the application and send its response; False if the client left first."""
         connection = exchange.connection
         try:
             body = await exchange.loop.run_in_executor(
                 self.executor, self._run_application, environ, exchange
             )
+            if exchange.client_gone:
+                raise _ClientGone()
             if exchange.start_line is None or exchange.headers is None:
                 raise WSGIProtocolError(
                     "the WSGI application returned without calling start_response()"
@@ -325,10 +377,22 @@ class WSGIContainer(HTTPServerConnectionDelegate):
             connection.finish()
         except _ClientGone:
             gen_log.debug("client left before the WSGI response of %s %s was sent", *start_line[:2])
-            return
+            return False
+        except RequestBodyError as error:
+            if streamed is not None and streamed.aborted:
+                # The client left (or was refused with a 413) mid-body, and
+                # the application gave up reading: nothing to answer.
+                gen_log.info(
+                    "%s %s: the WSGI application could not read the request body: %s",
+                    start_line.method,
+                    start_line.path,
+                    error,
+                )
+                return False
+            self._fail(exchange, start_line, error)
         except Exception as error:
             self._fail(exchange, start_line, error)
-        self._log(exchange, start_line, environ, started)
+        return True
 
     def _run_application(self, environ: WSGIEnviron, exchange: _Exchange) -> bytes:
         """Call the application and walk its iterable (in the executor's thread)."""
@@ -412,9 +476,22 @@ def _not_bytes(chunk: object) -> WSGIProtocolError:
 
 
 class _ContainerRequest(HTTPMessageDelegate):
-    """Collects one request from the server, then hands it to the container."""
+    """Receives one request from the server and hands it to the container.
 
-    __slots__ = ("_container", "_connection", "_start_line", "_headers", "_chunks", "_task")
+    Buffered (the default): the body is collected and the application starts
+    at `finish`. Streamed: a request with a body starts at `headers_received`
+    and its body goes to a `StreamingInput`.
+    """
+
+    __slots__ = (
+        "_container",
+        "_connection",
+        "_start_line",
+        "_headers",
+        "_chunks",
+        "_input",
+        "_exchange",
+    )
 
     def __init__(self, container: WSGIContainer, connection: HTTPConnection) -> None:
         self._container = container
@@ -422,6 +499,8 @@ class _ContainerRequest(HTTPMessageDelegate):
         self._start_line: RequestStartLine | None = None
         self._headers: HTTPHeaders | None = None
         self._chunks: list[bytes] = []
+        self._input: StreamingInput | None = None
+        self._exchange: _Exchange | None = None
 
     def headers_received(
         self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
@@ -430,11 +509,22 @@ class _ContainerRequest(HTTPMessageDelegate):
             raise TypeError("WSGIContainer serves requests, not responses")
         self._start_line = start_line
         self._headers = headers
+        if self._container.stream_request_body and _has_body(headers):
+            self._input = StreamingInput(asyncio.get_running_loop())
+            _, self._exchange = self._container._start(
+                start_line, headers, self._input, self._connection
+            )
 
-    def data_received(self, chunk: bytes) -> None:
+    def data_received(self, chunk: bytes) -> asyncio.Future[None] | None:
+        if self._input is not None:
+            return self._input.feed(chunk)
         self._chunks.append(chunk)
+        return None
 
     def finish(self) -> None:
+        if self._input is not None:
+            self._input.feed_eof()
+            return
         assert self._start_line is not None and self._headers is not None
         body = b"".join(self._chunks)
         self._chunks = []
@@ -442,3 +532,20 @@ class _ContainerRequest(HTTPMessageDelegate):
 
     def on_connection_close(self) -> None:
         self._chunks = []
+        if self._input is not None:
+            self._input.abort(
+                "the connection closed before the request body was complete "
+                "(the client left, or the body went over the server's max_body_size)"
+            )
+        if self._exchange is not None:
+            # The server may already have answered (a 413): nothing the
+            # application sends can go out any more.
+            self._exchange.on_client_gone()
+
+
+def _has_body(headers: HTTPHeaders) -> bool:
+    """Whether a request head announces a body (the server checked the framing)."""
+    if "Transfer-Encoding" in headers:
+        return True
+    length = headers.get("Content-Length")
+    return length is not None and length.strip("0") != ""

@@ -30,6 +30,7 @@ from squall.httputil import (
 )
 
 from ._errors import WSGIProtocolError
+from ._input import StreamingInput
 from ._types import WSGIEnviron
 
 __all__ = [
@@ -142,7 +143,7 @@ def response_headers(headers: Any) -> HTTPHeaders:
 def build_environ(
     start_line: RequestStartLine,
     headers: HTTPHeaders,
-    body: bytes,
+    body: bytes | StreamingInput,
     context: HTTPConnectionContext | None,
     *,
     script_name: str = "",
@@ -153,7 +154,8 @@ def build_environ(
     Args:
         start_line: the request line.
         headers: the request headers.
-        body: the complete request body (offered as ``wsgi.input``).
+        body: the complete request body (offered as ``wsgi.input``), or a
+            `StreamingInput` that receives it as it arrives.
         context: the connection's facts (client address, scheme).
         script_name: a path prefix the WSGI application is mounted at; a
             request path that starts with it has it moved to
@@ -193,12 +195,14 @@ def build_environ(
         "REMOTE_ADDR": context.remote_ip if context is not None else "",
         "wsgi.version": _WSGI_VERSION,
         "wsgi.url_scheme": scheme,
-        "wsgi.input": io.BytesIO(body),
+        "wsgi.input": io.BytesIO(body) if isinstance(body, bytes) else body,
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": multithread,
         "wsgi.multiprocess": False,
         "wsgi.run_once": False,
-        # The body is complete: reading to EOF is safe (a common extension).
+        # wsgi.input ends where the body ends, chunked or not: reading to EOF
+        # is safe (a common extension; Werkzeug relies on it without a
+        # Content-Length).
         "wsgi.input_terminated": True,
     }
     address = context.address if context is not None else None
@@ -207,7 +211,13 @@ def build_environ(
     content_type = headers.get("Content-Type")
     if content_type is not None:
         environ["CONTENT_TYPE"] = content_type
-    if body or "Content-Length" in headers or "Transfer-Encoding" in headers:
+    if not isinstance(body, bytes):
+        # Streamed: the declared length, if any (a chunked body has none and
+        # is read to EOF).
+        declared = headers.get("Content-Length")
+        if declared is not None:
+            environ["CONTENT_LENGTH"] = declared
+    elif body or "Content-Length" in headers or "Transfer-Encoding" in headers:
         environ["CONTENT_LENGTH"] = str(len(body))
     for name in headers:
         if name in ("Content-Type", "Content-Length"):

@@ -8,6 +8,7 @@ __all__ = [
     "AsyncHandlerError",
     "ASGIProtocolError",
     "LifespanError",
+    "RequestBodyError",
 ]
 
 
@@ -22,6 +23,19 @@ class WSGIProtocolError(WSGIError):
     called twice without ``exc_info``, a malformed status line, a header
     value with a control character, or a hop-by-hop header such as
     ``Connection`` (framing belongs to the server).
+    """
+
+
+class RequestBodyError(WSGIError, OSError):
+    """The request body cannot be read to its end.
+
+    Raised by ``wsgi.input`` of a `WSGIContainer` made with
+    ``stream_request_body=True`` when the client closed the connection in
+    the middle of the body, the body grew past the server's
+    ``max_body_size``, or the server stopped. It is an `OSError`, as an I/O
+    failure on ``wsgi.input`` is under other WSGI servers, so frameworks
+    treat it as one (Django, for instance, turns it into
+    ``UnreadablePostError``).
     """
 
 
