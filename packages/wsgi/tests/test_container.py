@@ -389,19 +389,6 @@ BODY_PIECE = bytes(range(256)) * 256  # 64 KiB
 BIG_UPLOAD = 32 * 1024 * 1024
 
 
-def hashing_app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
-    """Reads wsgi.input in 64 KiB pieces; answers its size and SHA-256."""
-    digest = hashlib.sha256()
-    size = 0
-    stream = environ["wsgi.input"]
-    while piece := stream.read(65536):
-        digest.update(piece)
-        size += len(piece)
-    answer = {"size": size, "sha256": digest.hexdigest(), "length": environ.get("CONTENT_LENGTH")}
-    start_response("200 OK", [("Content-Type", "application/json")])
-    return [json.dumps(answer).encode()]
-
-
 def pieces_of(total: int) -> Callable[[Callable[[bytes], Awaitable[None]]], Awaitable[None]]:
     """A body_producer sending ``total`` bytes of BODY_PIECE, generated as it goes."""
 
