@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import os
+import re
+import signal
 import subprocess
 import sys
 import textwrap
+import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,6 +108,271 @@ def test_fork_processes_refuses_inside_running_loop() -> None:
 
     with pytest.raises(RuntimeError, match="before the event loop starts"):
         asyncio.run(main())
+
+
+def test_fork_processes_checks_its_arguments(tmp_path: Path) -> None:
+    # In a child interpreter: were the check missing, the fork would copy
+    # the test runner.
+    result = _run_script(
+        """
+        import pytest
+        from squall.process import fork_processes
+        with pytest.raises(ValueError, match="max_restarts must be 0 or more"):
+            fork_processes(2, max_restarts=-1)
+        with pytest.raises(ValueError, match="stop_timeout must be 0 or more"):
+            fork_processes(2, stop_timeout=-0.5)
+        print("checked")
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "checked\n"
+
+
+def test_fork_processes_refuses_off_the_main_thread(tmp_path: Path) -> None:
+    result = _run_script(
+        """
+        import threading
+        from squall.process import fork_processes
+        errors = []
+        def run():
+            try:
+                fork_processes(2)
+            except RuntimeError as error:
+                errors.append(str(error))
+        thread = threading.Thread(target=run)
+        thread.start()
+        thread.join(timeout=30)
+        print(errors)
+        """,
+        tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "must be called from the main thread" in result.stdout
+
+
+# -- Supervision, with real process trees ---------------------------------------------
+#
+# Each test runs a script whose children write "<task id>-<pid>" files into
+# a folder; the `tree` fixture SIGKILLs the parent and every child it saw
+# when the test ends, whatever happened.
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, dead but not yet reaped, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+    return stat.rpartition(b")")[2].split()[0] != b"Z"
+
+
+def _wait_for(condition: Any, what: str, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+class _Tree:
+    def __init__(self, tmp_path: Path) -> None:
+        self.tmp_path = tmp_path
+        self.pids_dir = tmp_path / "pids"
+        self.pids_dir.mkdir()
+        self.process: subprocess.Popen[str] | None = None
+        self.stderr = ""
+
+    def start(self, source: str) -> subprocess.Popen[str]:
+        script = self.tmp_path / "tree.py"
+        prelude = (
+            "import logging, os, signal, sys, time\n"
+            "from squall.process import fork_processes\n"
+            "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+            f"PIDS = {str(self.pids_dir)!r}\n"
+            "def announce(tid):\n"
+            "    open(os.path.join(PIDS, f'{tid}-{os.getpid()}'), 'w').close()\n"
+        )
+        script.write_text(prelude + textwrap.dedent(source))
+        self.process = subprocess.Popen(
+            [sys.executable, str(script)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=self.tmp_path,
+        )
+        return self.process
+
+    def children(self) -> dict[int, int]:
+        """Task id by pid of every child started so far."""
+        found = {}
+        for entry in self.pids_dir.iterdir():
+            tid, pid = entry.name.split("-")
+            found[int(pid)] = int(tid)
+        return found
+
+    def wait(self, timeout: float = 30.0) -> int:
+        assert self.process is not None
+        _, self.stderr = self.process.communicate(timeout=timeout)
+        return self.process.returncode
+
+    def cleanup(self) -> None:
+        for pid in self.children():
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate(timeout=30)
+
+
+@pytest.fixture
+def tree(tmp_path: Path) -> Iterator[_Tree]:
+    if not hasattr(os, "fork"):
+        pytest.skip("needs fork")
+    handle = _Tree(tmp_path)
+    try:
+        yield handle
+    finally:
+        handle.cleanup()
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stop_signal_to_the_parent_reaches_every_child(tree: _Tree, signum: int) -> None:
+    got = tree.tmp_path / "got"
+    got.mkdir()
+    tree.start(
+        f"""
+        tid = fork_processes(2)
+        # Children start with the handlers in place before the call.
+        assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGCHLD) is signal.SIG_DFL
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        def on_stop(signum, frame):
+            with open(os.path.join({str(got)!r}, str(os.getpid())), "w") as f:
+                f.write(str(signum))
+            sys.exit(0)
+        signal.signal(signal.SIGTERM, on_stop)
+        signal.signal(signal.SIGINT, on_stop)
+        announce(tid)
+        time.sleep(60)
+        """
+    )
+    _wait_for(lambda: len(tree.children()) == 2, "two children")
+    assert tree.process is not None
+    tree.process.send_signal(signum)
+    assert tree.wait() == 0, tree.stderr
+    children = tree.children()
+    assert sorted(children.values()) == [0, 1]  # none restarted
+    # The parent exits only after reaping them: none is left, not even a zombie.
+    assert not any(_alive(pid) for pid in children)
+    assert {p.name: p.read_text() for p in got.iterdir()} == {
+        str(pid): str(int(signum)) for pid in children
+    }
+
+
+def test_children_that_ignore_the_stop_signal_are_killed_after_stop_timeout(
+    tree: _Tree,
+) -> None:
+    tree.start(
+        """
+        tid = fork_processes(2, stop_timeout=0.3)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        announce(tid)
+        time.sleep(60)
+        """
+    )
+    _wait_for(lambda: len(tree.children()) == 2, "two children")
+    assert tree.process is not None
+    tree.process.send_signal(signal.SIGTERM)
+    assert tree.wait() == 1, tree.stderr
+    assert "sending SIGKILL" in tree.stderr
+    assert "killed by signal 9" in tree.stderr
+    assert not any(_alive(pid) for pid in tree.children())
+
+
+def test_giving_up_stops_the_remaining_children_first(tree: _Tree) -> None:
+    tree.start(
+        """
+        tid = fork_processes(2, max_restarts=2)
+        announce(tid)
+        if tid == 1:
+            sys.exit(3)
+        time.sleep(60)
+        """
+    )
+    assert tree.wait() != 0
+    assert "RuntimeError: too many child restarts (3 > max_restarts=2)" in tree.stderr
+    children = tree.children()
+    assert sorted(children.values()) == [0, 1, 1, 1]
+    (survivor,) = [pid for pid, tid in children.items() if tid == 0]
+    assert not _alive(survivor)
+    assert f"child 0 (pid {survivor}) killed by signal {int(signal.SIGTERM)}" in tree.stderr
+
+
+def _restart_delays(stderr: str) -> list[float]:
+    return [float(m) for m in re.findall(r"restarting in ([0-9.]+) s", stderr)]
+
+
+def test_restarts_back_off(tree: _Tree) -> None:
+    starts = tree.tmp_path / "starts"
+    tree.start(
+        f"""
+        tid = fork_processes(1, max_restarts=4)
+        with open({str(starts)!r}, "a") as f:
+            f.write(f"{{time.monotonic()}}\\n")
+        sys.exit(1)
+        """
+    )
+    assert tree.wait() != 0
+    delays = _restart_delays(tree.stderr)
+    assert delays == [0.1, 0.2, 0.4, 0.8]
+    times = [float(line) for line in starts.read_text().split()]
+    assert len(times) == 5
+    # Each restart came no sooner than its announced delay.
+    for before, after, delay in zip(times, times[1:], delays):
+        assert after - before >= delay
+
+
+def test_back_off_starts_again_after_a_child_stayed_up(tree: _Tree) -> None:
+    runs = tree.tmp_path / "runs"
+    tree.start(
+        f"""
+        import squall.process._fork as fork_module
+        fork_module._BACKOFF_RESET = 0.3  # instead of 10 s, to keep the test short
+        tid = fork_processes(1, max_restarts=10)
+        with open({str(runs)!r}, "a") as f:
+            f.write("run\\n")
+        run = len(open({str(runs)!r}).read().split())
+        if run == 3:
+            time.sleep(0.5)  # stays up longer than the reset time
+        sys.exit(1 if run < 5 else 0)
+        """
+    )
+    assert tree.wait() == 0, tree.stderr
+    assert _restart_delays(tree.stderr) == [0.1, 0.2, 0.1, 0.2]
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="PR_SET_PDEATHSIG is Linux's")
+def test_children_die_when_the_parent_is_killed(tree: _Tree) -> None:
+    tree.start(
+        """
+        tid = fork_processes(2)
+        announce(tid)
+        time.sleep(60)
+        """
+    )
+    _wait_for(lambda: len(tree.children()) == 2, "two children")
+    assert tree.process is not None
+    tree.process.kill()
+    tree.wait()
+    children = list(tree.children())
+    _wait_for(lambda: not any(_alive(pid) for pid in children), "the orphans to die")
 
 
 # -- Subprocess ---------------------------------------------------------------------

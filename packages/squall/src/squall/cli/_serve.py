@@ -4,9 +4,11 @@ How this works: the listening sockets are bound first, in the process that
 was started, so a bad port or certificate is reported once and clients can
 connect (into the listen backlog) as soon as the "serving" line is logged.
 With ``processes != 1`` that process then forks the workers with
-`squall.process.fork_processes` (which restarts any that crash) and stays
-as their supervisor (see _supervisor.py); each worker builds its own event
-loop and `HTTPServer` on the shared sockets, or binds its own socket with
+`squall.process.fork_processes`, which stays as their supervisor: it
+restarts crashed workers with a back-off, forwards SIGTERM/SIGINT to them,
+SIGKILLs any still running ``shutdown_timeout`` + 5 s later, and (on Linux)
+has the kernel send each worker SIGTERM if the supervisor itself dies. Each
+worker builds its own event loop and `HTTPServer` on the shared sockets, or binds its own socket with
 ``SO_REUSEPORT`` so the kernel balances connections between workers.
 
 Shutdown on SIGTERM or SIGINT is graceful: stop accepting, let every
@@ -26,12 +28,12 @@ import socket
 import ssl
 import sys
 from dataclasses import dataclass
+from types import FrameType
 from typing import Any
 
 from squall.httpserver import HTTPServer
 from squall.httputil import HTTPServerConnectionDelegate
 
-from ._supervisor import STOP_SIGNALS, Supervisor
 from ._target import AppLoadError, AppTarget
 
 log = logging.getLogger("squall.cli")
@@ -39,8 +41,36 @@ log = logging.getLogger("squall.cli")
 #: Port used when neither ``port`` nor ``unix_socket`` is given.
 DEFAULT_PORT = 8000
 
-#: Seconds between a worker's checks that its supervisor is still alive.
-_ORPHAN_CHECK_SECONDS = 1.0
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+#: Seconds the supervisor waits beyond ``shutdown_timeout`` before it
+#: SIGKILLs workers that have not exited.
+_STOP_MARGIN_SECONDS = 5.0
+
+
+class _EarlySignals:
+    """Notes the stop signals a worker receives before its event loop handles them.
+
+    Installed before forking: fork_processes hands each worker the handlers
+    in place before the call, with signals blocked in between, so a worker
+    restarted just as the tree is stopping cannot miss its SIGTERM.
+    """
+
+    def __init__(self) -> None:
+        self.received: list[int] = []
+        self._previous: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for signum in STOP_SIGNALS:
+            self._previous[signum] = signal.signal(signum, self._note)
+
+    def uninstall(self) -> None:
+        for signum, previous in self._previous.items():
+            signal.signal(signum, signal.SIG_DFL if previous is None else previous)
+        self._previous.clear()
+
+    def _note(self, signum: int, frame: FrameType | None) -> None:
+        self.received.append(signum)
 
 
 class ServeConfigError(ValueError):
@@ -246,33 +276,38 @@ def serve(config: ServeConfig) -> int:
         "" if count == 1 or not config.forks else "es",
     )
 
-    supervisor: Supervisor | None = None
+    early: _EarlySignals | None = None
     if config.forks:
         from squall.process import fork_processes
 
-        supervisor = Supervisor()
-        supervisor.install()
+        early = _EarlySignals()
+        early.install()
         try:
-            fork_processes(config.processes, config.max_restarts)
+            fork_processes(
+                config.processes,
+                config.max_restarts,
+                stop_timeout=config.shutdown_timeout + _STOP_MARGIN_SECONDS,
+            )
         except SystemExit as done:
             # fork_processes ends the supervisor this way once every
-            # worker has exited cleanly.
+            # worker is gone (after a stop signal, or all exited cleanly).
+            early.uninstall()
             for sock in sockets:
                 sock.close()
             log.info("stopped")
             return 0 if done.code is None else int(done.code)
         except RuntimeError as error:
-            log.error("%s; stopping the remaining workers", error)
-            supervisor.stop_children(signal.SIGTERM)
+            # The remaining workers were stopped before this was raised.
+            early.uninstall()
+            for sock in sockets:
+                sock.close()
+            log.error("%s", error)
             return 1
-        if supervisor.stopping:
-            # Restarted while the tree is shutting down.
-            return 0
         if not share:
             sockets = _bind(config)
     if app is None:
         app = target.check(resolved)
-    return asyncio.run(_run(app, sockets, config, ssl_context, supervisor))
+    return asyncio.run(_run(app, sockets, config, ssl_context, early))
 
 
 def _cpu_count() -> int:
@@ -286,7 +321,7 @@ async def _run(
     sockets: list[socket.socket],
     config: ServeConfig,
     ssl_context: ssl.SSLContext | None,
-    supervisor: Supervisor | None,
+    early: _EarlySignals | None,
 ) -> int:
     loop = asyncio.get_running_loop()
     server = HTTPServer(app, xheaders=config.xheaders, ssl_options=ssl_context)
@@ -309,27 +344,11 @@ async def _run(
 
     for signum in STOP_SIGNALS:
         loop.add_signal_handler(signum, on_signal, signum)
-    orphan_check: asyncio.TimerHandle | None = None
-    if supervisor is not None:
-        if supervisor.stopping:
-            stop.set()  # signalled between the fork and now
-        parent = supervisor.parent_pid
-
-        def check_parent() -> None:
-            nonlocal orphan_check
-            # A worker whose supervisor died (SIGKILL) would serve on, unmanaged.
-            if os.getppid() != parent:
-                log.warning("the supervisor (pid %d) is gone; stopping", parent)
-                stop.set()
-            else:
-                orphan_check = loop.call_later(_ORPHAN_CHECK_SECONDS, check_parent)
-
-        orphan_check = loop.call_later(_ORPHAN_CHECK_SECONDS, check_parent)
-    try:
-        await stop.wait()
-    finally:
-        if orphan_check is not None:
-            orphan_check.cancel()
+    if early is not None:
+        # Signals from before the loop handled them; later ones come above.
+        for noted in early.received:
+            on_signal(noted)
+    await stop.wait()
     server.stop()
     closing: asyncio.Task[Any] = asyncio.ensure_future(
         server.close_all_connections(timeout=config.shutdown_timeout)
