@@ -26,6 +26,7 @@ from squall.httputil import (
     parse_body_arguments,
 )
 
+from ._accesslog import AccessRecords
 from ._handler import RequestHandler, _log_safe
 from ._handlers import ErrorHandler
 from ._routing import HandlerSpec, RouteMatch, Router
@@ -287,24 +288,26 @@ class Application(HTTPServerConnectionDelegate):
         if not uri.isprintable():
             uri = _log_safe(uri)
         # What ``logger.log`` does, minus its walk up the stack to find the
-        # caller (a good part of the cost of a line): the caller is known.
+        # caller (a good part of the cost of a line, and the caller is
+        # known) and with the record made by copying (see _accesslog).
         logger.handle(
-            logger.makeRecord(
-                logger.name,
+            _access_records.make(
+                logger,
                 level,
-                _LOG_PATH,
-                _LOG_LINE,
                 "%d %s %s (%s) %.2fms",
                 (status, request.method, uri, request.remote_ip, 1000.0 * request.request_time()),
-                None,
-                "log_request",
             )
         )
 
 
-# Where access-log records say they come from (``Application.log_request``).
-_LOG_PATH = Application.log_request.__code__.co_filename
-_LOG_LINE = Application.log_request.__code__.co_firstlineno
+_BASE_FIND_HANDLER = Application.find_handler
+
+# Access-log records say they come from ``Application.log_request``.
+_access_records = AccessRecords(
+    Application.log_request.__code__.co_filename,
+    Application.log_request.__code__.co_firstlineno,
+    "log_request",
+)
 
 
 class _RequestDispatcher(HTTPMessageDelegate):
@@ -323,6 +326,12 @@ class _RequestDispatcher(HTTPMessageDelegate):
         "handler",
         "stream_future",
     )
+
+    request: HTTPServerRequest
+    handler_class: type[RequestHandler]
+    handler_kwargs: dict[str, Any]
+    path_args: list[bytes | None]
+    path_kwargs: dict[str, bytes | None]
 
     def __init__(
         self, application: Application, connection: HTTPConnection | None, server_conn: object
@@ -343,12 +352,28 @@ class _RequestDispatcher(HTTPMessageDelegate):
             start_line=start_line,  # type: ignore[arg-type]
             headers=headers,
         )
-        (
-            self.handler_class,
-            self.handler_kwargs,
-            self.path_args,
-            self.path_kwargs,
-        ) = self.application.find_handler(request)
+        application = self.application
+        hosts = application.router.hosts
+        if type(application).find_handler is _BASE_FIND_HANDLER and len(hosts) == 1:
+            # find_handler(), inlined for one catch-all host (the usual
+            # case): a literal path is one dict lookup.
+            rules = hosts[0]
+            if not rules._dirty and rules.host_pattern == ".*$":
+                path = request.path
+                match = rules._literal.get(path) or rules.find(path)
+                if match is not None:
+                    spec = match.spec
+                    handler_class: Any = spec._handler
+                    if handler_class.__class__ is str:  # a dotted name
+                        handler_class = spec.handler_class
+                    self.handler_class = handler_class
+                    self.handler_kwargs = spec.kwargs
+                    self.path_args = match.args
+                    self.path_kwargs = match.kwargs
+                    if handler_class._stream_request_body:
+                        return self._start_streaming()
+                    return None
+        self._route()
         if self.handler_class._stream_request_body:
             return self._start_streaming()
         return None
