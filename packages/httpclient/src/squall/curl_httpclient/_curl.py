@@ -25,7 +25,9 @@ from collections.abc import Callable
 from typing import Any
 
 from squall.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
-from squall.httpclient._decompress import BodyTooLarge, DecodeError, Decompressor, make_decompressor
+from squall.httpclient._assembly import Abort as _Abort
+from squall.httpclient._assembly import decode, finish_decoding, replay_head, start_decoding
+from squall.httpclient._decompress import Decompressor
 from squall.httpclient._errors import HTTPStreamClosedError, HTTPTimeoutError
 from squall.httputil import HTTPHeaders, HTTPInputError, parse_response_start_line
 
@@ -478,12 +480,6 @@ class CurlAsyncHTTPClient(AsyncHTTPClient):
         return HTTPClientError(599, f"curl error {code} talking to {where}: {message}")
 
 
-class _Abort(Exception):
-    def __init__(self, error: HTTPClientError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
 class _CurlJob:
     """The state of one transfer: the response head and body as they arrive."""
 
@@ -543,7 +539,7 @@ class _CurlJob:
         self.decompressor: Decompressor | None = None
         self.max_body_size = 0
         self.max_header_size = 0
-        self.error: HTTPClientError | None = None
+        self.error: BaseException | None = None
         self.body: io.BytesIO | None = None
         self.producer: Any = None
         self.producer_task: asyncio.Task[None] | None = None
@@ -596,17 +592,9 @@ class _CurlJob:
         self.head_complete = True
         callback = self.request.request.header_callback
         if callback is not None:
-            callback(f"{self.version} {self.code} {self.reason}\r\n")
-            for name, value in self.headers.get_all():
-                callback(f"{name}: {value}\r\n")
-            callback("\r\n")
+            replay_head(callback, self.version, self.code, self.reason, self.headers)
         if self.decompress:
-            coding = self.headers.get("Content-Encoding")
-            if coding is not None:
-                self.decompressor = make_decompressor(coding, self.max_body_size)
-                if self.decompressor is not None:
-                    self.headers["X-Consumed-Content-Encoding"] = coding
-                    del self.headers["Content-Encoding"]
+            self.decompressor = start_decoding(self.headers, self.max_body_size)
 
     def on_body(self, data: bytes) -> int | None:
         try:
@@ -617,10 +605,7 @@ class _CurlJob:
                 )
             dec = self.decompressor
             if dec is not None:
-                try:
-                    data = dec.decompress(data)
-                except (BodyTooLarge, DecodeError) as exc:
-                    raise _Abort(HTTPClientError(599, str(exc))) from None
+                data = decode(dec, data)
             if data:
                 self._emit(data)
         except _Abort as abort:
@@ -638,10 +623,7 @@ class _CurlJob:
     def end_body(self) -> None:
         dec = self.decompressor
         if dec is not None:
-            try:
-                tail = dec.flush()
-            except (BodyTooLarge, DecodeError) as exc:
-                raise _Abort(HTTPClientError(599, str(exc))) from None
+            tail = finish_decoding(dec)
             if tail:
                 self._emit(tail)
 

@@ -22,7 +22,9 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from squall.httpclient._decompress import BodyTooLarge, DecodeError, Decompressor, make_decompressor
+from squall.httpclient._assembly import Abort as _Abort
+from squall.httpclient._assembly import decode, finish_decoding, replay_head, start_decoding
+from squall.httpclient._decompress import Decompressor
 from squall.httpclient._errors import HTTPClientError, HTTPStreamClosedError, HTTPTimeoutError
 from squall.httpclient._response import HTTPResponse
 from squall.httputil import (
@@ -239,14 +241,6 @@ class _Connection(asyncio.Protocol):
                 tunnel.set_exception(
                     HTTPClientError(599, f"malformed answer from the proxy to CONNECT: {exc}")
                 )
-
-
-class _Abort(Exception):
-    """Raised inside event handling to end the exchange with an error."""
-
-    def __init__(self, error: BaseException) -> None:
-        super().__init__(str(error))
-        self.error = error
 
 
 class _Exchange:
@@ -468,27 +462,14 @@ class _Exchange:
         headers = head.headers
         self.resp_headers = headers
         if self.header_callback is not None:
-            callback = self.header_callback
-            callback(f"{start_line.version} {code} {start_line.reason}\r\n")
-            for name, value in headers.get_all():
-                callback(f"{name}: {value}\r\n")
-            callback("\r\n")
+            replay_head(self.header_callback, start_line.version, code, start_line.reason, headers)
         if self.decompress:
-            coding = headers.get("Content-Encoding")
-            if coding is not None:
-                self.decompressor = make_decompressor(coding, self.max_body_size)
-                if self.decompressor is not None:
-                    # The body handed over is decoded: say so, as Tornado does.
-                    headers["X-Consumed-Content-Encoding"] = coding
-                    del headers["Content-Encoding"]
+            self.decompressor = start_decoding(headers, self.max_body_size)
 
     def on_data(self, data: bytes) -> None:
         dec = self.decompressor
         if dec is not None:
-            try:
-                data = dec.decompress(data)
-            except (BodyTooLarge, DecodeError) as exc:
-                raise _Abort(HTTPClientError(599, str(exc))) from None
+            data = decode(dec, data)
             if not data:
                 return
         if self.streaming_callback is not None:
@@ -499,10 +480,7 @@ class _Exchange:
     def on_end(self) -> None:
         dec = self.decompressor
         if dec is not None:
-            try:
-                tail = dec.flush()
-            except (BodyTooLarge, DecodeError) as exc:
-                raise _Abort(HTTPClientError(599, str(exc))) from None
+            tail = finish_decoding(dec)
             if tail:
                 self.on_data(tail)
         conn = self.conn
