@@ -48,6 +48,11 @@ class Parts(RequestHandler):
         self.write(b"second part")
 
 
+class Echo(RequestHandler):
+    def get(self) -> None:
+        self.write(self.get_argument("text") * int(self.get_argument("times", "1")))
+
+
 class Boom(RequestHandler):
     def get(self) -> None:
         raise HTTPError(503)
@@ -74,6 +79,7 @@ _HANDLERS: list[Any] = [
     (r"/", Hello),
     (r"/parts", Parts),
     (r"/boom", Boom),
+    (r"/echo", Echo),
     (r"/item/([0-9]+)", Routed, {"how": "pattern"}),
 ]
 
@@ -284,6 +290,15 @@ def test_default_etag_is_sha1_of_the_whole_body(fetch):
     # The ETag it sent matches: a conditional GET gets a 304 without a body.
     again = fetch("/", headers={"If-None-Match": hello.headers.get("Etag")})
     assert again.code == 304 and again.body == b""
+
+
+def test_each_body_gets_its_own_etag_every_time(fetch):
+    # Short bodies, repeated and interleaved, and a long one.
+    for text, times in [("a", 1), ("b", 1), ("a", 1), ("b", 1), ("x", 300), ("x", 300)]:
+        response = fetch(f"/echo?text={text}&times={times}")
+        body = text.encode() * times
+        assert response.body == body
+        assert response.headers.get("Etag") == '"' + hashlib.sha1(body).hexdigest() + '"'
 
 
 def test_routing_literal_pattern_and_fallback(app, fetch):

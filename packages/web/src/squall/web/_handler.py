@@ -89,6 +89,14 @@ def _refresh_date(now: float) -> str:
     return _date_text
 
 
+# Default ETags of short one-part bodies (a constant "OK", a fixed JSON
+# document...): a dict lookup instead of a SHA-1. Bounded in count and body
+# size; once full, other bodies are hashed every time.
+_ETAGS: dict[bytes, str] = {}
+_ETAGS_MAX = 1024
+_ETAG_BODY_MAX = 256
+
+
 # Header values that passed `_header_value` (short str only): a handler
 # usually sets the same few values on every response. Bounded in count and
 # size, so values taken from requests cannot grow it without limit.
@@ -175,6 +183,8 @@ class RequestHandler(CookieMixin, RenderMixin):
     _multi_headers: dict[str, list[str]] | None = None
     _watching_close = False
     _connection_lost = False
+    _status_code = 200
+    _reason = "OK"
 
     def __init__(
         self, application: Application, request: HTTPServerRequest, **kwargs: Any
@@ -194,8 +204,7 @@ class RequestHandler(CookieMixin, RenderMixin):
             if type(self).set_default_headers is not RequestHandler.set_default_headers:
                 self.set_default_headers()
             self._write_buffer: list[bytes] = []
-            self._status_code = 200
-            self._reason = "OK"
+            # _status_code and _reason: the class defaults (200 OK).
         else:
             self.clear()
         if kwargs or type(self).initialize is not RequestHandler.initialize:
@@ -459,12 +468,21 @@ class RequestHandler(CookieMixin, RenderMixin):
                         # The default ETag: a hex digest needs no header validation.
                         buffer = self._write_buffer
                         if len(buffer) == 1:
-                            digest = _sha1(buffer[0])
+                            body = buffer[0]
+                            if len(body) <= _ETAG_BODY_MAX and body.__class__ is bytes:
+                                etag = _ETAGS.get(body)
+                                if etag is None:
+                                    etag = '"' + _sha1(body).hexdigest() + '"'
+                                    if len(_ETAGS) < _ETAGS_MAX:
+                                        _ETAGS[body] = etag
+                                headers["Etag"] = etag
+                            else:
+                                headers["Etag"] = '"' + _sha1(body).hexdigest() + '"'
                         else:
                             digest = _sha1()
                             for part in buffer:
                                 digest.update(part)
-                        headers["Etag"] = '"' + digest.hexdigest() + '"'
+                            headers["Etag"] = '"' + digest.hexdigest() + '"'
                     else:
                         self.set_etag_header()
                     if (
@@ -490,17 +508,30 @@ class RequestHandler(CookieMixin, RenderMixin):
                 headers["Content-Length"] = (
                     str(len(buffer[0])) if len(buffer) == 1 else str(sum(map(len, buffer)))
                 )
+        connection = request.connection
+        assert connection is not None
         if type(self).flush is _BASE_FLUSH and not self._headers_written:
             # The whole response in one step: head and body in one write.
             buffer = self._write_buffer
             self._write_buffer = []
-            future = self._send_head(
-                (buffer[0] if len(buffer) == 1 else b"".join(buffer)) if buffer else b"", True
-            )
+            chunk = (buffer[0] if len(buffer) == 1 else b"".join(buffer)) if buffer else b""
+            if self._transforms or self._multi_headers or self._new_cookies:
+                future = self._send_head(chunk, True)
+            else:
+                # _send_head, inlined for a plain response.
+                self._headers_written = True
+                reason = self._reason
+                if status == 200 and reason == "OK":
+                    start_line = _START_LINE_OK
+                else:
+                    start_line = ResponseStartLine("", status, reason)
+                future = connection.write_headers(
+                    start_line,
+                    HTTPHeaders(self._headers),
+                    None if not chunk or request.method == "HEAD" else chunk,
+                )
         else:
             future = self.flush(include_footers=True)
-        connection = request.connection
-        assert connection is not None
         if self._watching_close:
             connection.set_close_callback(None)
         connection.finish()
