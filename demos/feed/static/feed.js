@@ -193,5 +193,26 @@
     });
   }
 
-  window.feed = { post: post, refresh: refresh };
+  // "5 minutes ago" ages while the page stays open: every 20 s, rewrite the
+  // dates under a day old in the page's language (the server's wording for
+  // older ones, absolute dates, stays as it is).
+  const relative = window.Intl && Intl.RelativeTimeFormat
+    ? new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "always" })
+    : null;
+  function ageDates() {
+    if (!relative) return;
+    const now = Date.now() / 1000;
+    document.querySelectorAll(".when[data-ts]").forEach(function (el) {
+      const age = Math.max(0, Math.floor(now - Number(el.dataset.ts)));
+      let text;
+      if (age < 60) text = relative.format(-age, "second");
+      else if (age < 3600) text = relative.format(-Math.floor(age / 60), "minute");
+      else if (age < 86400) text = relative.format(-Math.floor(age / 3600), "hour");
+      else return;
+      if (el.textContent !== text) el.textContent = text;
+    });
+  }
+  setInterval(ageDates, 20000);
+
+  window.feed = { post: post, refresh: refresh, ageDates: ageDates };
 })();
