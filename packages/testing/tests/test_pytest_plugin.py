@@ -439,3 +439,47 @@ def test_fetch_shows_redirects_and_compression_as_they_are(pytester: pytest.Pyte
         """,
     )
     result.assert_outcomes(passed=2)
+
+
+def test_http_client_options_configure_the_fixture_client(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.fixture
+        def http_client_options():
+            return {"max_body_size": 16, "defaults": {"user_agent": "probe"}}
+
+        async def test_limited(fetch, http_client, serve):
+            assert http_client.max_body_size == 16
+            assert http_client.defaults == {"user_agent": "probe"}
+            assert (await fetch("/short")).body == b"GET /short http "
+            with pytest.raises(Exception, match="max_body_size"):
+                await fetch("/a-path-long-enough-to-exceed-the-limit")
+            other = serve(lambda request: None)
+            assert other.client is http_client
+        """,
+        "-W",
+        "ignore::squall.testing.LeakWarning",
+    )
+    result.assert_outcomes(passed=1)
+
+
+def test_http_client_options_must_be_a_dict(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.fixture
+        def http_client_options():
+            return [("max_body_size", 16)]
+
+        def test_client(http_client):
+            pass
+        """,
+    )
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*http_client_options fixture must return a dict*not list*"])

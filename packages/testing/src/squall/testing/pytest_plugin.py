@@ -10,8 +10,8 @@ configure. It provides:
   ``anyio_backend``) are left to it.
 * fixtures: ``io_loop``, ``unused_port``, and, for an ``app`` fixture that
   you define, ``http_server``, ``http_port``, ``base_url``, ``http_client``
-  and ``fetch``; ``http_server_options`` (``{}``) to override; ``serve`` to
-  start more servers in one test.
+  and ``fetch``; ``http_server_options`` and ``http_client_options`` (``{}``)
+  to override; ``serve`` to start more servers in one test.
 
 Errors logged by callbacks on the test's loop fail the test, and tasks or
 callbacks left running when it ends are cancelled and reported as a
@@ -45,6 +45,7 @@ __all__ = [
     "base_url",
     "fetch",
     "http_client",
+    "http_client_options",
     "http_port",
     "http_server",
     "http_server_options",
@@ -266,11 +267,34 @@ def base_url(http_port: int, http_server_options: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def http_client(io_loop: IOLoop) -> Iterator[AsyncHTTPClient]:
-    """An `AsyncHTTPClient` of its own, on the test's loop, closed after the test."""
+def http_client_options() -> dict[str, Any]:
+    """Keyword arguments for the ``http_client`` fixture's `AsyncHTTPClient` (``{}``).
+
+    Override it for other client settings, e.g. ``{"max_body_size": 2**30}``
+    to fetch a body over the default limit (100 MiB), or
+    ``{"defaults": {"request_timeout": 60}}``. ``fetch`` and ``serve`` use
+    that client too.
+    """
+    return {}
+
+
+@pytest.fixture
+def http_client(
+    io_loop: IOLoop, http_client_options: dict[str, Any]
+) -> Iterator[AsyncHTTPClient]:
+    """An `AsyncHTTPClient` of its own, on the test's loop, closed after the test.
+
+    It is built with ``http_client_options`` (``max_body_size``,
+    ``max_clients``, ``defaults``...).
+    """
     from squall.httpclient import AsyncHTTPClient
 
-    client = AsyncHTTPClient(force_instance=True)
+    if not isinstance(http_client_options, dict):
+        raise TypeError(
+            "the http_client_options fixture must return a dict of AsyncHTTPClient "
+            f"arguments, not {type(http_client_options).__name__}"
+        )
+    client = AsyncHTTPClient(force_instance=True, **http_client_options)
     try:
         yield client
     finally:
