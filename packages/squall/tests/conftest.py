@@ -30,6 +30,7 @@ APP_SOURCE = textwrap.dedent(
     import os
 
     import squall.web
+    import squall.websocket
 
     VERSION = "one"
 
@@ -52,8 +53,15 @@ APP_SOURCE = textwrap.dedent(
             self.write("slow done")
 
 
+    class EchoSocket(squall.websocket.WebSocketHandler):
+        def on_message(self, message):
+            self.write_message(message)
+
+
     def make_app():
-        return squall.web.Application([(r"/", InfoHandler), (r"/slow", SlowHandler)])
+        return squall.web.Application(
+            [(r"/", InfoHandler), (r"/slow", SlowHandler), (r"/ws", EchoSocket)]
+        )
 
 
     def not_an_app():

@@ -174,6 +174,22 @@ def test_serves_and_stops_gracefully_on_sigterm(squall_serve: Any) -> None:
         urllib.request.urlopen(url + "/", timeout=5)
 
 
+def test_open_websockets_are_told_going_away_on_sigterm(squall_serve: Any) -> None:
+    from websockets.exceptions import ConnectionClosed
+    from websockets.sync.client import connect
+
+    server = squall_serve("webapp:make_app()", "--port", "0")
+    with connect(server.url().replace("http://", "ws://", 1) + "/ws", open_timeout=10) as ws:
+        ws.send("hello")
+        assert ws.recv(timeout=10) == "hello"
+        server.signal(signal.SIGTERM)
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=10)
+    assert info.value.rcvd is not None and info.value.rcvd.code == 1001
+    assert server.wait() == 0
+    assert "closed 1 open WebSocket connection" in server.output
+
+
 def _wait_until(predicate: Any, what: str, timeout: float = 10.0) -> None:
     deadline = time.monotonic() + timeout
     while not predicate():

@@ -12,7 +12,7 @@ from wsraw import RFC_ACCEPT, RawClient, build_frame
 
 import squall.web
 from squall.testing import ExpectLog
-from squall.websocket import WebSocketClosedError, WebSocketHandler
+from squall.websocket import WebSocketClosedError, WebSocketHandler, websocket_connect
 
 
 class Recorder:
@@ -527,3 +527,35 @@ async def test_get_can_be_extended_with_await_super(serve: Any) -> None:
     client.send_frame(1, b"in")
     assert await client.read_frame() == (True, 1, b"in")
     client.close()
+
+
+# ----------------------------------------------------------------------
+# Closing every open WebSocket (shutdown)
+
+
+class OtherHandler(EchoHandler):
+    pass
+
+
+async def test_close_all_sends_going_away_to_every_open_websocket(
+    rec: Recorder, app: squall.web.Application, http_port: int, serve: Any
+) -> None:
+    other_rec = Recorder()
+    other = serve(squall.web.Application([(r"/ws", OtherHandler, {"rec": other_rec})]))
+    clients = [await websocket_connect(f"ws://127.0.0.1:{http_port}/ws") for _ in range(2)]
+    bystander = await websocket_connect(f"ws://127.0.0.1:{other.port}/ws")
+    for _ in clients:
+        await rec.get("open")
+    await other_rec.get("open")
+    assert await WebSocketHandler.close_all(application=app) == 2
+    for client in clients:
+        assert await asyncio.wait_for(client.read_message(), 5) is None
+        assert client.close_code == 1001 and client.close_reason == "server shutting down"
+    assert [(await rec.get("close"))[0] for _ in clients] == [1001, 1001]
+    # Another application's WebSocket is left alone, until closed by its class.
+    await bystander.write_message("still here")
+    assert await asyncio.wait_for(bystander.read_message(), 5) == "still here"
+    assert await OtherHandler.close_all(code=1012, reason="restarting") == 1
+    assert await asyncio.wait_for(bystander.read_message(), 5) is None
+    assert bystander.close_code == 1012
+    assert await WebSocketHandler.close_all() == 0

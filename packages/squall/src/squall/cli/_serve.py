@@ -351,7 +351,10 @@ async def _run(
     await stop.wait()
     server.stop()
     closing: asyncio.Task[Any] = asyncio.ensure_future(
-        server.close_all_connections(timeout=config.shutdown_timeout)
+        asyncio.gather(
+            server.close_all_connections(timeout=config.shutdown_timeout),
+            _close_websockets(app, config.shutdown_timeout),
+        )
     )
     forced = asyncio.ensure_future(force.wait())
     await asyncio.wait([closing, forced], return_when=asyncio.FIRST_COMPLETED)
@@ -365,3 +368,16 @@ async def _run(
         loop.remove_signal_handler(signum)
     log.info("stopped")
     return 0
+
+
+async def _close_websockets(app: HTTPServerConnectionDelegate, timeout: float) -> None:
+    """Send 1001 "going away" to the application's open WebSockets and wait (bounded).
+
+    They left the HTTP server when they opened, so stopping it does not end
+    them; without this they would end at exit with no close frame.
+    """
+    from squall.websocket import WebSocketHandler
+
+    count = await WebSocketHandler.close_all(application=app, timeout=timeout)
+    if count:
+        log.info("closed %d open WebSocket connection%s", count, "" if count == 1 else "s")

@@ -15,7 +15,9 @@ import asyncio
 import inspect
 import logging
 import socket
+import time
 import urllib.parse
+import weakref
 from collections.abc import Awaitable
 from typing import Any
 
@@ -29,6 +31,9 @@ from ._handshake import accept_key, header_tokens, parse_subprotocols, valid_key
 from ._transport import take_over
 
 __all__ = ["WebSocketHandler", "DEFAULT_MAX_MESSAGE_SIZE", "encode_message"]
+
+# Every open server-side WebSocket of this process, for `WebSocketHandler.close_all`.
+_open_handlers: weakref.WeakSet[WebSocketHandler] = weakref.WeakSet()
 
 app_log = logging.getLogger("squall.application")
 
@@ -184,6 +189,7 @@ class WebSocketHandler(RequestHandler):
         )
         transport.set_protocol(protocol)
         self.ws_connection = self._ws_protocol = protocol
+        _open_handlers.add(self)
         protocol.attach(transport, leftover, hold=True)
         try:
             result = self.open(*self.open_args, **self.open_kwargs)
@@ -367,6 +373,52 @@ class WebSocketHandler(RequestHandler):
         if connection is not None:
             connection.close(code, reason)
 
+    @classmethod
+    async def close_all(
+        cls,
+        application: Any = None,
+        code: int = 1001,
+        reason: str = "server shutting down",
+        timeout: float = 5.0,
+    ) -> int:
+        """Close every open WebSocket of this class (and its subclasses), e.g. at shutdown.
+
+        Open WebSockets have left the HTTP server, so stopping the server does
+        not end them; without this they would end when the process exits,
+        with no close frame (the client sees code 1006). ``squall serve``
+        calls it on SIGTERM/SIGINT.
+
+        Args:
+            application: only the WebSockets of this `Application`
+                (default: all of this process).
+            code: the close code (1001, "going away", by default).
+            reason: the close reason sent to the clients.
+            timeout: the most seconds to wait for the closing handshakes;
+                connections still open then are aborted.
+
+        Returns:
+            How many WebSockets were open.
+        """
+        handlers = [
+            handler
+            for handler in list(_open_handlers)
+            if isinstance(handler, cls) and (application is None or handler.application is application)
+        ]
+        for handler in handlers:
+            connection = handler.ws_connection
+            if connection is not None:
+                connection.close(code, reason)
+        deadline = time.monotonic() + timeout
+        while any(handler.ws_connection is not None for handler in handlers):
+            if time.monotonic() >= deadline:
+                for handler in handlers:
+                    connection = handler.ws_connection
+                    if connection is not None:
+                        connection.abort()
+                break
+            await asyncio.sleep(0.01)
+        return len(handlers)
+
     @property
     def close_code(self) -> int | None:
         """The code of the client's close frame (``None`` if none yet)."""
@@ -409,4 +461,5 @@ class WebSocketHandler(RequestHandler):
 
     def _ws_on_close(self) -> None:
         self.ws_connection = None
+        _open_handlers.discard(self)
         self.on_close()
