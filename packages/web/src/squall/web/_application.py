@@ -440,9 +440,12 @@ class _RequestDispatcher(HTTPMessageDelegate):
                 request.arguments.setdefault(name, []).extend(values)
         # execute(), inlined: this runs for every request.
         application = self.application
+        kwargs = self.handler_kwargs
         try:
-            handler = self.handler = self.handler_class(
-                application, request, **self.handler_kwargs
+            handler = self.handler = (
+                self.handler_class(application, request, **kwargs)
+                if kwargs
+                else self.handler_class(application, request)
             )
         except Exception:
             app_log.error("error creating %s", self.handler_class.__name__, exc_info=True)

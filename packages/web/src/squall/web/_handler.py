@@ -72,6 +72,8 @@ _ETAG_LIST = re.compile(rb'\*|(?:W/)?"[^"]*"')
 _DEFAULT_CONTENT_TYPE = "text/html; charset=UTF-8"
 _JSON_CONTENT_TYPE = "application/json; charset=UTF-8"
 _REDIRECT_UNSAFE = ("//", "/\\")
+# The handler method of each standard HTTP method (saves a str.lower()).
+_METHOD_NAMES = {m: m.lower() for m in ("GET", "HEAD", "POST", "DELETE", "PATCH", "PUT", "OPTIONS")}
 _START_LINE_OK = ResponseStartLine("", 200, "OK")
 
 # The Date header of responses made in the current second, and when that
@@ -842,10 +844,15 @@ class RequestHandler(CookieMixin, RenderMixin):
                 return None
             # The HTTP method (as in `_run_method`, here in the same frame:
             # this is the path of every request).
-            func = getattr(self, method.lower(), None)
+            func = getattr(self, _METHOD_NAMES.get(method) or method.lower(), None)
             if func is None or getattr(func, "__func__", None) is _UNIMPLEMENTED:
                 raise self._method_not_allowed()
-            result = func(*self.path_args, **self.path_kwargs)
+            path_args = self.path_args
+            path_kwargs = self.path_kwargs
+            if path_args or path_kwargs:
+                result = func(*path_args, **path_kwargs)
+            else:
+                result = func()
             if result is not None and inspect.isawaitable(result):
                 return self._spawn(self._await_method(result))
             if self._auto_finish and not self._finished:
