@@ -8,8 +8,16 @@ message (steadier on a busy machine). Contenders alternate over
 interleaved rounds (order rotated each round); the table shows the median,
 and the ratio is the median of the per-round ratios IOStream / asyncio.
 
+Each round runs in a fresh interpreter (``--shared`` runs them all in this
+one, the earlier method). In one process the contenders share glibc's heap,
+and with 64 KiB messages its state decides the result: whether the heap is
+trimmed and regrown under a contender (a page fault per 4 KiB each time) or
+recv buffers are mmapped and unmapped depends on what ran before, so one
+contender's allocations moved the other's figure by up to 3x. A short
+warm-up round precedes each measured one in its interpreter.
+
 Usage:
-    python tools/bench/bench_iostream.py [--quick] [--json]
+    python tools/bench/bench_iostream.py [--quick] [--json] [--shared]
 """
 
 from __future__ import annotations
@@ -17,8 +25,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Awaitable, Callable
@@ -136,14 +146,31 @@ def run_round(name: str, size: int, per_conn: int) -> tuple[float, float]:
     return rate, cpu * 1e6 / (CONNECTIONS * per_conn)
 
 
-def run_workload(size: int, per_conn: int, rounds: int) -> dict[str, object]:
+def run_round_isolated(name: str, size: int, per_conn: int) -> tuple[float, float]:
+    """`run_round` in a fresh interpreter, so no contender inherits another's heap."""
+    out = subprocess.run(
+        [sys.executable, __file__, "--round", name, str(size), str(per_conn)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        env=dict(os.environ),
+    )
+    rate, cpu_us = json.loads(out.stdout)
+    return float(rate), float(cpu_us)
+
+
+def run_workload(
+    size: int, per_conn: int, rounds: int, isolated: bool = True
+) -> dict[str, object]:
     names = list(CONTENDERS)
     samples: dict[str, list[float]] = {n: [] for n in names}
     cpu: dict[str, list[float]] = {n: [] for n in names}
     for i in range(rounds):
         order = names[i % len(names) :] + names[: i % len(names)]
         for name in order:
-            rate, cpu_us = run_round(name, size, per_conn)
+            runner = run_round_isolated if isolated else run_round
+            rate, cpu_us = runner(name, size, per_conn)
             samples[name].append(rate)
             cpu[name].append(cpu_us)
     ratios = [s / a for s, a in zip(samples["squall"], samples["asyncio"])]
@@ -167,14 +194,26 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--quick", action="store_true", help="2 short rounds (a smoke run)")
     parser.add_argument("--json", action="store_true", help="print one JSON object with the results")
+    parser.add_argument(
+        "--shared", action="store_true", help="run every round in this process (the earlier method)"
+    )
+    parser.add_argument("--round", nargs=3, metavar=("NAME", "SIZE", "N"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.round:
+        name, size, per_conn = args.round[0], int(args.round[1]), int(args.round[2])
+        run_round(name, size, max(1, per_conn // 4))  # warm-up: imports, first allocations
+        print(json.dumps(run_round(name, size, per_conn)))
+        return 0
     rounds = 2 if args.quick else 5
     plan = [(1024, 40 if args.quick else 400), (64 * 1024, 4 if args.quick else 80)]
     results: dict[str, object] = {
         "benchmark": "iostream-echo",
         "python": platform.python_version(),
         "rounds": rounds,
-        "workloads": {f"{size // 1024}KiB": run_workload(size, n, rounds) for size, n in plan},
+        "isolated_rounds": not args.shared,
+        "workloads": {
+            f"{size // 1024}KiB": run_workload(size, n, rounds, not args.shared) for size, n in plan
+        },
     }
     results["ok"] = True
     if args.json:

@@ -196,6 +196,50 @@ def test_read_bytes_large_message(io_loop: IOLoop) -> None:
     peer.close()
 
 
+@pytest.mark.parametrize("partial", [False, True])
+def test_large_read_bytes_leaves_what_follows_buffered(io_loop: IOLoop, partial: bool) -> None:
+    # A large pending read receives more than it asked for when more is
+    # waiting; the result is still exactly the size asked for, and the rest
+    # is there for the next reads, in order.
+    stream, peer = pair()
+    first = os.urandom(40 * 1024)
+    second = os.urandom(20 * 1024)
+    tail = b"tail\r\n"
+    sizes: list[int] = []
+
+    async def main() -> list[bytes]:
+        fut = stream.read_bytes(len(first), partial=partial)
+        await tick()  # pending, with nothing buffered: the direct path
+        peer.sendall(first + second + tail)
+        got = [await fut]
+        while partial and sum(map(len, got)) < len(first):
+            got.append(await stream.read_bytes(len(first) - sum(map(len, got)), partial=True))
+        sizes.extend(len(part) for part in got)
+        return [b"".join(got), await stream.read_bytes(len(second)), await stream.read_until(b"\r\n")]
+
+    assert run(io_loop, main) == [first, second, tail]
+    assert all(size <= len(first) for size in sizes)
+    stream.close()
+    peer.close()
+
+
+def test_large_read_bytes_cancelled_keeps_the_data(io_loop: IOLoop) -> None:
+    stream, peer = pair()
+    payload = os.urandom(32 * 1024)
+
+    async def main() -> bytes:
+        fut = stream.read_bytes(len(payload))
+        await tick()
+        fut.cancel()
+        peer.sendall(payload + b"more")
+        await tick(10)
+        return await stream.read_bytes(len(payload) + 4)
+
+    assert run(io_loop, main) == payload + b"more"
+    stream.close()
+    peer.close()
+
+
 def test_read_into_full_and_partial(io_loop: IOLoop) -> None:
     stream, peer = pair()
 
