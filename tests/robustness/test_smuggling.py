@@ -213,10 +213,6 @@ CASES: list[Case] = [
     reject(
         "content-type-twice",
         HEAD + b"Content-Type: a/b\r\nContent-Type: c/d\r\nContent-Length: 0\r\n\r\n",
-        xfail=(
-            "httputil codec: a request with two Content-Type fields is accepted "
-            "(ROBUSTNESS.md 12: duplicate singleton headers must be a 400)"
-        ),
     ),
     # -- 11. request line (checklist 11) ---------------------------------------------------
     reject("method-non-token", b'G=":<>(e),[T];?" /get HTTP/1.1\r\nHost: a\r\n\r\n'),
@@ -246,10 +242,6 @@ CASES: list[Case] = [
         (frozenset({200}), frozenset({200})),
         (("GET", "/t", 0), ("GET", "/smuggled", 0)),
         closed=None,
-        xfail=(
-            "httputil HTTPServerRequest: absolute-form target keeps 'http://a/t' as "
-            "request.path, so routing 404s (RFC 9112 3.2.2: servers MUST accept it)"
-        ),
     ),
     # CONNECT is not served by the canary: an error status, never a tunnel.
     Case(

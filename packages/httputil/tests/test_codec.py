@@ -260,6 +260,10 @@ STRICT_CASES = [
     ("bare-cr-line", b"GET / HTTP/1.1\rHost: a\r\n\r\n", 400),
     ("no-host", req(line="GET / HTTP/1.1"), 400),
     ("two-hosts", req("Host: a", "Host: b", line="GET / HTTP/1.1"), 400),
+    ("two-content-types", req("Host: a", "Content-Type: a/b", "Content-Type: c/d", "Content-Length: 0"), 400),
+    ("content-type-twice-same", req("Host: a", "Content-type: a/b", "CONTENT-TYPE: a/b"), 400),
+    ("two-authorizations", req("Host: a", "Authorization: Basic eA==", "Authorization: Basic eQ=="), 400),
+    ("two-proxy-authorizations", req("Host: a", "Proxy-Authorization: a", "Proxy-Authorization: b"), 400),
     ("host-userinfo", req("Host: u@a", line="GET / HTTP/1.1"), 400),
     ("host-path", req("Host: a/b", line="GET / HTTP/1.1"), 400),
     ("host-comma", req("Host: a, b", line="GET / HTTP/1.1"), 400),
@@ -666,3 +670,91 @@ def test_client_requests_serialized() -> None:
         HTTP1Codec("client").send_head(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Transfer-Encoding": "gzip"}))
     with pytest.raises(HTTPOutputError):
         HTTP1Codec("client").send_head(ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders())
+
+
+def test_repeated_list_fields_are_fine_singletons_once_too() -> None:
+    evs = server_events(
+        req("Host: a", "Accept: a/b", "Accept: c/d", "Content-Type: x/y", "Authorization: t", "Cookie: a=1", "Cookie: b=2")
+    )
+    headers = evs[0].headers
+    assert headers.get_list("Accept") == ["a/b", "c/d"]
+    assert headers["Content-Type"] == "x/y"
+    assert headers.get_list("Cookie") == ["a=1", "b=2"]
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"GET / HTTP/1.1\nHost: a\n",
+        b"GET / HTTP/1.1\r\nHost: a\n",
+        b"\nGET / HTTP/1.1\r\n",
+        b"GET / HTTP/1.1\r\nHost: a\r\nX: b\nY",
+    ],
+)
+def test_bare_lf_in_an_unfinished_head_fails_at_once(data: bytes) -> None:
+    # Without waiting for a CRLF CRLF that an LF-only peer never sends.
+    codec = HTTP1Codec("server")
+    codec.receive_data(data)
+    with pytest.raises(HTTPInputError) as e:
+        codec.next_event()
+    assert e.value.status_code == 400 and "bare LF" in str(e.value)
+    # The same when the bytes arrive one at a time.
+    codec = HTTP1Codec("server")
+    with pytest.raises(HTTPInputError):
+        for i in range(len(data)):
+            codec.receive_data(data[i : i + 1])
+            assert codec.next_event() is NEED_DATA
+
+
+def test_crlf_head_split_anywhere_is_not_taken_for_bare_lf() -> None:
+    data = b"\r\nGET / HTTP/1.1\r\nHost: a\r\nX: y\r\n\r\n"
+    for cut in range(1, len(data)):
+        codec = HTTP1Codec("server")
+        codec.receive_data(data[:cut])
+        assert codec.next_event() is NEED_DATA
+        codec.receive_data(data[cut:])
+        assert isinstance(codec.next_event(), RequestHead)
+
+
+def test_client_sees_a_bare_lf_response_head_before_the_close() -> None:
+    codec = HTTP1Codec("client")
+    codec.send_head(RequestStartLine("GET", "/", "HTTP/1.1"), HTTPHeaders({"Host": "a"}))
+    codec.send_end()
+    codec.receive_data(b"HTTP/1.1 200 OK\nContent-Length: 2\n\nok")
+    with pytest.raises(HTTPInputError):
+        codec.next_event()
+
+
+def test_framing_fields_in_extra_count_as_headers() -> None:
+    start = ResponseStartLine("HTTP/1.1", 200, "OK")
+    # Content-Length in extra: the body is length-delimited, not chunked.
+    codec = served("Host: a")
+    head = b"".join(codec.send_head(start, HTTPHeaders(), extra=[("content-length", "2")]))
+    assert b"Transfer-Encoding" not in head and b"content-length: 2\r\n" in head.lower()
+    assert codec.send_data(b"ok") == [b"ok"]
+    with pytest.raises(HTTPOutputError):
+        codec.send_data(b"!")
+    assert codec.send_end() == []
+    assert codec.keep_alive
+    # Connection: close in extra: the codec knows the connection ends.
+    codec = served("Host: a")
+    head = b"".join(codec.send_head(start, HTTPHeaders({"Content-Length": "0"}), extra=[("Connection", "close")]))
+    assert head.count(b"Connection") == 1
+    codec.send_end()
+    assert not codec.keep_alive
+    # Content-Length in both: two values, refused.
+    with pytest.raises(HTTPOutputError):
+        served("Host: a").send_head(start, HTTPHeaders({"Content-Length": "2"}), extra=[("Content-Length", "2")])
+    # Transfer-Encoding in extra, client role: a chunked request body.
+    client = HTTP1Codec("client")
+    out = client.send_head(
+        RequestStartLine("POST", "/", "HTTP/1.1"), HTTPHeaders({"Host": "a"}), extra=[("Transfer-Encoding", "chunked")]
+    )
+    out += client.send_data(b"abc") + client.send_end()
+    server = HTTP1Codec("server")
+    server.receive_data(b"".join(out))
+    assert drain(server)[1:] == [Data(b"abc"), EndOfMessage()]
+    # The headers object passed in is never changed.
+    headers = HTTPHeaders({"Host": "a"})
+    HTTP1Codec("client").send_head(RequestStartLine("GET", "/", "HTTP/1.1"), headers, extra=[("Connection", "close")])
+    assert dict(headers) == {"Host": "a"}

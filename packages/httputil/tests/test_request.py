@@ -128,6 +128,7 @@ def test_delegate_defaults() -> None:
     for call in (
         lambda: c.write(b""),
         c.finish,
+        c.close,
         lambda: c.set_close_callback(None),
         lambda: c.set_max_body_size(1),
         lambda: c.set_body_timeout(1.0),
@@ -136,6 +137,8 @@ def test_delegate_defaults() -> None:
             call()
     ctx = HTTPConnectionContext()
     assert str(ctx) == "unix-socket"
+    assert ctx.sockname is None
+    assert HTTPConnectionContext("1.2.3.4", sockname=("127.0.0.1", 80)).sockname == ("127.0.0.1", 80)
     assert str(HTTPConnectionContext("1.2.3.4")) == "1.2.3.4"
 
 
@@ -143,3 +146,31 @@ def test_query_arguments_from_hand_built_unicode_uri() -> None:
     req = HTTPServerRequest("GET", "/?q=caf\u00e9&x=\u65e5")
     assert req.query_arguments["x"] == ["\u65e5".encode()]
     assert HTTPServerRequest("GET", "/?q=%C3%A9").query_arguments == {"q": ["é".encode()]}
+
+
+@pytest.mark.parametrize(
+    "uri,path,query,host",
+    [
+        ("http://a/t", "/t", "", "a"),
+        ("http://Example.com:8080/p/q?x=1", "/p/q", "x=1", "Example.com:8080"),
+        ("https://a", "/", "", "a"),
+        ("http://a?x=1", "/", "x=1", "a"),
+        ("http://a/?x=http://b/c", "/", "x=http://b/c", "a"),
+    ],
+)
+def test_absolute_form_target(uri: str, path: str, query: str, host: str) -> None:
+    # RFC 9112 3.2.2: the authority replaces Host; uri keeps what was sent.
+    req = HTTPServerRequest("GET", uri, "HTTP/1.1", headers=HTTPHeaders({"Host": "ignored"}))
+    assert (req.uri, req.path, req.query, req.host) == (uri, path, query, host)
+    assert req.full_url() == f"http://{host}{path}" + (f"?{query}" if query else "")
+    assert req.host_name == host.lower().split(":")[0]
+
+
+def test_origin_and_other_forms_keep_their_target() -> None:
+    req = HTTPServerRequest("GET", "/a/http://b?c", "HTTP/1.1", headers=HTTPHeaders({"Host": "h"}))
+    assert (req.path, req.query, req.host) == ("/a/http://b", "c", "h")
+    assert req.full_url() == "http://h/a/http://b?c"
+    assert HTTPServerRequest("OPTIONS", "*").path == "*"
+    assert HTTPServerRequest("CONNECT", "a:80").path == "a:80"
+    # An explicit host argument wins over the target's authority.
+    assert HTTPServerRequest("GET", "http://a/t", host="b").host == "b"

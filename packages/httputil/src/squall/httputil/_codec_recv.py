@@ -91,6 +91,12 @@ _REQUEST_HEAD_RE = re.compile(
     rf"((?:{_TCHARS}+:[\t\x20-\x7e\x80-\xff]*\r\n)*)\Z"
 )
 _new_tuple = tuple.__new__
+# Request fields defined as a single value (RFC 9110) whose repetition is a
+# real ambiguity: which media type frames a form or multipart body, which
+# credentials are checked. Two of them are a 400, never "first wins" here and
+# "last wins" in a proxy (ROBUSTNESS.md 12). Host and Content-Length have
+# their own rules below.
+_SINGLETON_FIELDS = ("Content-Type", "Authorization", "Proxy-Authorization")
 _HOST_RE = re.compile(
     r"(?:[A-Za-z0-9\-._~!$&'()*+=%]*|\[[0-9A-Za-z:.\-]+\])(?::[0-9]*)?\Z"
 )
@@ -223,6 +229,17 @@ class _Receiver(_CodecFields):
     def _head_incomplete(self) -> ConnectionClosed | _Sentinel:
         buf = self._buf
         n = len(buf)
+        # A bare LF can never end a line here (RFC 9112 section 2.2): say so
+        # now instead of waiting for a CRLF CRLF that may never come (a
+        # peer using LF line ends would otherwise be noticed only at a
+        # timeout, a size limit or the close). Bytes before _search_from
+        # were checked on an earlier call, so a dribbled head costs linear
+        # time.
+        start = self._search_from
+        if buf.count(b"\n", start + 1) != buf.count(b"\r\n", start) or (
+            n and buf[0] == 0x0A
+        ):
+            raise self._fail("bare LF in the message head; end every line with CRLF")
         # Resume the search near the end next time, so that a head dribbled
         # one byte at a time still costs linear time.
         self._search_from = max(0, n - 3)
@@ -308,6 +325,7 @@ class _Receiver(_CodecFields):
         """
         method, target, version, fields = m.groups()
         d: dict[str, list[str]] = {}
+        repeated = False
         if fields:
             lines = fields.split("\r\n")
             lines.pop()  # the empty string after the last CRLF
@@ -323,7 +341,8 @@ class _Receiver(_CodecFields):
                     d[norm] = [value]
                 else:
                     values.append(value)
-        return self._request_semantics(method, target, version, d)
+            repeated = len(lines) != len(d)
+        return self._request_semantics(method, target, version, d, repeated)
 
     def _parse_request_head(self, text: str) -> RequestHead:
         """The line-by-line parser: names the exact error in a malformed head."""
@@ -335,14 +354,29 @@ class _Receiver(_CodecFields):
             start_line = RequestStartLine(*m.groups())
         method, target, version = start_line
         headers = self._parse_fields(fields, "header")
-        return self._request_semantics(method, target, version, headers._dict)
+        return self._request_semantics(method, target, version, headers._dict, True)
 
     def _request_semantics(
-        self, method: str, target: str, version: str, d: dict[str, list[str]]
+        self,
+        method: str,
+        target: str,
+        version: str,
+        d: dict[str, list[str]],
+        repeated: bool,
     ) -> RequestHead:
-        """Check a parsed request head's meaning (RFC 9112) and set the framing."""
+        """Check a parsed request head's meaning (RFC 9112) and set the framing.
+
+        ``repeated`` says that some field name may occur more than once.
+        """
         self.their_http_version = version
         http11 = version == "HTTP/1.1"
+        if repeated:
+            for name in _SINGLETON_FIELDS:
+                values = d.get(name)
+                if values is not None and len(values) > 1:
+                    raise HTTPInputError(
+                        f"request with more than one {name} header; send it once"
+                    )
 
         # Host (RFC 9112 section 3.2): exactly one in HTTP/1.1, well formed.
         hosts = d.get("Host")

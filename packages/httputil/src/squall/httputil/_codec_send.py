@@ -56,7 +56,10 @@ class _Sender(_CodecFields):
             start_line: The status line (server) or request line (client).
             headers: The header fields; not modified.
             extra: More ``(name, value)`` fields to send after ``headers``
-                (e.g. a ``Date`` computed by the server).
+                (e.g. a ``Date`` computed by the server). ``Content-Length``,
+                ``Transfer-Encoding`` and ``Connection`` given here count
+                exactly as if they were in ``headers`` (a ``Content-Length``
+                in both is two values, which is an error).
 
         Returns:
             A list of bytes to write.
@@ -68,6 +71,16 @@ class _Sender(_CodecFields):
         """
         if self._out != _OUT_IDLE:
             raise HTTPOutputError("message head already sent")
+        if extra:
+            for name, _ in extra:
+                if name not in _PLAIN_EXTRA and _is_framing_name(name):
+                    # A field that decides the framing or the connection's
+                    # fate: merge so that it counts exactly as in headers.
+                    headers = HTTPHeaders(headers)
+                    for name, value in extra:
+                        headers.add(name, value)
+                    extra = None
+                    break
         d = headers._dict
         if self.role == "server":
             if start_line.__class__ is not ResponseStartLine and not isinstance(
@@ -260,6 +273,19 @@ class _Sender(_CodecFields):
 
 
 _VALID_NAMES: set[str] = set()
+# Names seen in ``extra`` that are valid tokens and not framing fields.
+_PLAIN_EXTRA: set[str] = set()
+_FRAMING_NAMES = frozenset(("content-length", "transfer-encoding", "connection"))
+
+
+def _is_framing_name(name: str) -> bool:
+    """Check an ``extra`` field name; True if it bears on the framing (bounded cache)."""
+    _check_name(name)
+    if name.lower() in _FRAMING_NAMES:
+        return True
+    if len(_PLAIN_EXTRA) < 2048:
+        _PLAIN_EXTRA.add(name)
+    return False
 
 
 def _check_name(name: str) -> None:

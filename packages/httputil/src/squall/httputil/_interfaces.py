@@ -104,9 +104,13 @@ class HTTPConnectionContext:
             client's address when ``xheaders`` says so.
         protocol: ``"http"`` or ``"https"``.
         address: The peer's socket address as returned by ``getpeername``.
+        sockname: The local socket address the connection arrived on, as
+            returned by ``getsockname`` (e.g. ``("127.0.0.1", 8888)``, or
+            the path of a unix socket); ``None`` if unknown.
+        trusted_downstream: Proxy addresses skipped in ``X-Forwarded-For``.
     """
 
-    __slots__ = ("remote_ip", "protocol", "address", "trusted_downstream")
+    __slots__ = ("remote_ip", "protocol", "address", "trusted_downstream", "sockname")
 
     def __init__(
         self,
@@ -114,11 +118,13 @@ class HTTPConnectionContext:
         protocol: str = "http",
         address: Any = None,
         trusted_downstream: frozenset[str] = frozenset(),
+        sockname: Any = None,
     ) -> None:
         self.remote_ip = remote_ip
         self.protocol = protocol
         self.address = address
         self.trusted_downstream = trusted_downstream
+        self.sockname = sockname
 
     def __str__(self) -> str:
         return self.remote_ip or "unix-socket"
@@ -131,9 +137,14 @@ class HTTPConnection:
     each request; the application writes its response through it.
     Implementations override every method.
 
+    Once the client has gone away (the connection is closed, or closing
+    after a failed write), `write_headers` and `write` return a future that
+    has already failed with ``squall.iostream.StreamClosedError``: a
+    streaming loop that awaits each write stops at once.
+
     Attributes:
         context: An `HTTPConnectionContext` (``remote_ip``, ``protocol``,
-            ``address``).
+            ``address``, ``sockname``).
     """
 
     context: HTTPConnectionContext
@@ -148,7 +159,9 @@ class HTTPConnection:
 
         Returns:
             A future that resolves when the data has been handed to the
-            network (when the write buffer has drained below its limit).
+            network (when the write buffer has drained below its limit); it
+            fails with ``squall.iostream.StreamClosedError`` if the
+            connection is closed or closing.
 
         Raises:
             HTTPOutputError: If the headers are invalid or were already written.
@@ -159,7 +172,9 @@ class HTTPConnection:
         """Write a piece of the body.
 
         Returns:
-            A future that resolves when the data has been handed to the network.
+            A future that resolves when the data has been handed to the
+            network; it fails with ``squall.iostream.StreamClosedError`` if
+            the connection is closed or closing.
 
         Raises:
             HTTPOutputError: If the body would exceed its ``Content-Length``
@@ -172,6 +187,17 @@ class HTTPConnection:
 
         Raises:
             HTTPOutputError: If fewer bytes than ``Content-Length`` were written.
+        """
+        raise NotImplementedError()
+
+    def close(self) -> None:
+        """Abort the connection now, cutting the current message short.
+
+        For an error after the head went out: the peer sees an incomplete
+        message (and a reset), never a well-formed end. Bytes not yet handed
+        to the network are dropped, and no close callback or
+        ``on_connection_close`` runs for this message. Does nothing if the
+        connection is already closed.
         """
         raise NotImplementedError()
 

@@ -29,15 +29,18 @@ class HTTPServerRequest:
 
     Attributes:
         method: The request method, e.g. ``"GET"``.
-        uri: The request target as sent, e.g. ``"/a/b?x=1"``.
-        path: The part of ``uri`` before ``?``.
+        uri: The request target as sent, e.g. ``"/a/b?x=1"`` (or
+            ``"http://example.com/a/b?x=1"`` in the absolute form).
+        path: The part of ``uri`` before ``?``; for an absolute-form target
+            only the path (``"/a/b"``, ``"/"`` if empty).
         query: The part of ``uri`` after ``?`` (``""`` if none).
         version: ``"HTTP/1.0"`` or ``"HTTP/1.1"``.
         headers: The request's `HTTPHeaders`.
         body: The request body as bytes (``b""`` while streaming).
         remote_ip: The client's IP address (see the server's ``xheaders``).
         protocol: ``"http"`` or ``"https"``.
-        host: The requested host (``Host`` header), ``"127.0.0.1"`` if absent.
+        host: The requested host: the authority of an absolute-form target,
+            else the ``Host`` header, else ``"127.0.0.1"``.
         host_name: ``host`` in lower case without the port.
         arguments: Query and body arguments: ``{name: [bytes, ...]}``.
         query_arguments: The query string's arguments only.
@@ -106,9 +109,31 @@ class HTTPServerRequest:
 
         if uri is not None:
             self.path, _, self.query = uri.partition("?")
+            if uri[:1] != "/" and "://" in uri:
+                self._absolute_form(uri, host)
         else:
             self.path = self.query = ""
         self.body_arguments: dict[str, list[bytes]] = {}
+
+    def _absolute_form(self, uri: str, host: str | None) -> None:
+        """Split an absolute-form target (``http://a/t?q``) into host, path and query.
+
+        RFC 9112 section 3.2.2: a server must accept the absolute form, and
+        its authority takes the place of ``Host`` (the server's codec has
+        already refused one that disagrees with the ``Host`` header). An
+        empty path means ``/``. ``uri`` keeps the target as it was sent.
+        """
+        rest = uri.partition("://")[2]
+        cut = len(rest)
+        for sep in "/?":
+            i = rest.find(sep)
+            if i != -1 and i < cut:
+                cut = i
+        authority, tail = rest[:cut], rest[cut:]
+        path, _, self.query = tail.partition("?")
+        self.path = path or "/"
+        if host is None and authority:
+            self.host = authority
 
     def __getattr__(self, name: str) -> Any:
         # Only called for attributes not set yet: ``host_name``,
@@ -152,7 +177,10 @@ class HTTPServerRequest:
 
     def full_url(self) -> str:
         """Return the reconstructed URL, e.g. ``http://example.com/a?b=c``."""
-        return f"{self.protocol}://{self.host}{self.uri}"
+        uri = self.uri or ""
+        if uri[:1] != "/" and "://" in uri:  # absolute form: host and path are split
+            uri = f"{self.path}?{self.query}" if self.query else self.path
+        return f"{self.protocol}://{self.host}{uri}"
 
     def request_time(self) -> float:
         """Return the seconds this request took (so far, if not finished)."""
