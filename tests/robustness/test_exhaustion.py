@@ -193,14 +193,6 @@ def test_streaming_to_a_client_that_never_reads_is_bounded(make_server: Any) -> 
         sock.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "httpserver _connection.HTTP1ServerProtocol._next_cycle: the next pipelined "
-        "request is handled while the transport is paused for writing, so answers to a "
-        "client that never reads pile up in memory without bound (all 1,000 x 64 KiB queued)"
-    ),
-)
 def test_pipelining_client_that_never_reads_is_bounded(make_server: Any) -> None:
     """Pipelined requests are not answered faster than the client reads."""
     progress = [0]

@@ -354,15 +354,6 @@ def test_client_vanishing_mid_response(
     assert canary.statuses and set(canary.statuses) == {200}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "httpserver _connection: after the client is gone, RequestHandler.flush() "
-        "returns an already-done future (transport.is_closing() is not checked), so a "
-        "write/flush loop never yields: connection_lost never runs, no StreamClosedError, "
-        "no on_connection_close, the loop is starved and asyncio logs one warning per write"
-    ),
-)
 def test_streaming_handler_learns_that_its_client_is_gone(server: Any, events: Events) -> None:
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
     sock.sendall(b"GET /busy-stream HTTP/1.1\r\nHost: a\r\n\r\n")

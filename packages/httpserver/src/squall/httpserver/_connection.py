@@ -144,7 +144,7 @@ class _RequestConnection(HTTPConnection):
         else:
             transport.write(parts[0])
         done = proto._done_future
-        if done is not None and not proto._write_paused:
+        if done is not None and not proto._write_paused and not transport.is_closing():
             return done
         return proto._write_future()
 
@@ -284,6 +284,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._pending: bytes | None = None
         self._reading_paused = False
         self._write_paused = False
+        # Between requests while the transport is paused for writing: no
+        # next request is taken until resume_writing (a pipelining client
+        # that never reads must not make answers pile up in memory).
+        self._write_blocked = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._done_future: asyncio.Future[None] | None = None
         self._closed = False
@@ -314,7 +318,11 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         else:
             remote_ip = "0.0.0.0"
         self._context = HTTPConnectionContext(
-            remote_ip, self._scheme, address, self._params.trusted_downstream
+            remote_ip,
+            self._scheme,
+            address,
+            self._params.trusted_downstream,
+            transport.get_extra_info("sockname"),
         )
         self._deadline = self._loop.time() + self._params.header_timeout
 
@@ -324,7 +332,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             return
         codec = self._codec
         codec.receive_data(data)
-        if self._phase == _IDLE:
+        if self._phase == _IDLE and not self._write_blocked:
             self._phase = _HEAD
             self._deadline = self._server._now + self._params.header_timeout
         if self._blocked or (self._request is not None and self._request_done):
@@ -374,6 +382,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         self._write_paused = True
+        if self._request is None and not self._closed:
+            # Between requests: take no new one until resume_writing (see
+            # _next_cycle for the case of a request in progress).
+            self._blocked = self._write_blocked = True
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -381,6 +393,15 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         for waiter in waiters:
             if not waiter.done():
                 waiter.set_result(None)
+        if self._write_blocked:
+            # The client read enough of the earlier answers: take the next
+            # pipelined request.
+            self._write_blocked = self._blocked = False
+            if not self._closed:
+                if self._codec.buffered_size:
+                    self._phase = _HEAD
+                    self._deadline = self._loop.time() + self._params.header_timeout
+                self._process()
 
     # -- reading -----------------------------------------------------------
 
@@ -544,10 +565,17 @@ class HTTP1ServerProtocol(asyncio.Protocol):
     # -- writing -----------------------------------------------------------
 
     def _write_future(self) -> asyncio.Future[None]:
-        if self._closed:
+        """The future a write returns: done, a drain waiter, or failed if closed.
+
+        A transport that is closing (the peer reset the connection and a
+        write failed, or we closed it) gives a failed future at once:
+        ``connection_lost`` may not have run yet, and a write/flush loop
+        that awaited already-done futures would never yield to let it.
+        """
+        if self._closed or self._transport.is_closing():  # type: ignore[union-attr]
             future: asyncio.Future[None] = self._loop.create_future()
             future.set_exception(StreamClosedError())
-            future.exception()
+            future.exception()  # may never be awaited: mark it retrieved
             return future
         if self._write_paused:
             future = self._loop.create_future()
@@ -560,9 +588,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         return done
 
     def _write_body(self, request: _RequestConnection, chunk: bytes) -> asyncio.Future[None]:
-        if request is not self._request or self._closed:
-            return self._write_future()
         transport: asyncio.Transport = self._transport  # type: ignore[assignment]
+        if request is not self._request or self._closed or transport.is_closing():
+            return self._write_future()
         if not request.started:
             # Legacy raw mode: the callback writes the whole response itself.
             request.started = True
@@ -619,6 +647,15 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         params = self._params
         self._max_body_size = codec.max_body_size = params.max_body_size
         self._body_timeout = params.body_timeout
+        if self._write_paused:
+            # Back-pressure: the client is not reading what we already
+            # sent. Stop parsing (data_received pauses reading once the
+            # buffer passes max_buffer_size) until resume_writing. The
+            # client is idle from our side: the idle timeout applies.
+            self._blocked = self._write_blocked = True
+            self._phase = _IDLE
+            self._deadline = self._server._now + params.idle_connection_timeout
+            return
         # The server's coarse clock (updated by its sweeper) saves a
         # loop.time() call per request; deadlines are checked by the
         # sweeper at the same granularity anyway.
@@ -683,7 +720,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             _PHASE_NAMES[phase],
             limit,
         )
-        if phase == _IDLE:
+        if self._write_paused:
+            # A client that does not read: close() would wait for it to
+            # drain our buffer, and an error answer would never arrive.
+            self._closed = True
+            self._abort()
+        elif phase == _IDLE:
             self._close()
         else:
             self._fail(408)

@@ -88,4 +88,4 @@ def apply_xheaders(context: HTTPConnectionContext, headers: HTTPHeaders) -> HTTP
         if scheme in _SCHEMES:
             protocol = scheme
 
-    return HTTPConnectionContext(remote_ip, protocol, context.address, trusted)
+    return HTTPConnectionContext(remote_ip, protocol, context.address, trusted, context.sockname)
