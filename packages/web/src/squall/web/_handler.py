@@ -522,6 +522,7 @@ class RequestHandler(CookieMixin, RenderMixin):
             else:
                 # _send_head, inlined for a plain response.
                 self._headers_written = True
+                status = self._status_code
                 reason = self._reason
                 if status == 200 and reason == "OK":
                     start_line = _START_LINE_OK
