@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import socket
 
 import pytest
 
+from squall.testing import raw_exchange
 from squall.web import Application, RequestHandler
 
 
@@ -21,15 +21,6 @@ def _reuse_port_placeholder() -> socket.socket:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(("127.0.0.1", 0))
     return sock
-
-
-async def _get(port: int, headers: bytes = b"") -> bytes:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n" + headers + b"\r\n")
-        return await asyncio.wait_for(reader.read(), 5)
-    finally:
-        writer.close()
 
 
 needs_reuse_port = pytest.mark.skipif(
@@ -57,7 +48,7 @@ async def test_listen_routes_socket_and_server_keywords():
     placeholder.close()
     try:
         assert server.xheaders is True
-        data = await _get(port, b"X-Real-Ip: 10.1.2.3\r\n")
+        data = await raw_exchange(port, b"GET / HTTP/1.1\r\nHost: x\r\nX-Real-Ip: 10.1.2.3\r\n\r\n")
         assert data.startswith(b"HTTP/1.1 200 ")
         assert data.endswith(b"\r\n\r\n10.1.2.3")
     finally:

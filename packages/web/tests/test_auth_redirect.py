@@ -7,6 +7,7 @@ import urllib.parse
 
 import pytest
 
+from squall.testing import raw_exchange
 from squall.web import (
     Application,
     RedirectHandler,
@@ -15,8 +16,6 @@ from squall.web import (
     authenticated,
     removeslash,
 )
-
-from websupport import raw_exchange
 
 
 class UserFromHeader(RequestHandler):

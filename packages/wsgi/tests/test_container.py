@@ -2,7 +2,9 @@
 
 squall-testing's plugin serves each container on the test's loop (``serve``,
 or the ``app`` fixture) and fetches from it with squall's client; raw
-requests go over ``asyncio.open_connection``. The WSGI applications run in
+requests go through ``squall.testing.raw_exchange``, or over
+``asyncio.open_connection`` where a test reads part of an answer and
+hangs up. The WSGI applications run in
 the container's threads, so they may block while the loop serves. Flask is
 the real-world application.
 """
@@ -25,6 +27,7 @@ import pytest
 
 import squall.web
 from squall.httpclient import HTTPClientError, HTTPStreamClosedError
+from squall.testing import raw_exchange
 from squall.web import FallbackHandler, RequestHandler
 from squall.wsgi import RequestBodyError, WSGIContainer
 
@@ -32,17 +35,6 @@ TIMEOUT = 10.0
 
 Environ = dict[str, Any]
 Serve = Callable[..., Any]
-
-
-async def raw_exchange(port: int, data: bytes) -> bytes:
-    """Send ``data`` on a new connection and read until the server closes it."""
-    reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    try:
-        writer.write(data)
-        return await reader.read()
-    finally:
-        writer.close()
-        await writer.wait_closed()
 
 
 async def wait_for(event: threading.Event) -> None:

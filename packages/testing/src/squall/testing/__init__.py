@@ -4,7 +4,8 @@ For unittest: `AsyncTestCase` (a fresh event loop per test, `gen_test` for
 ``async def`` tests, `AsyncTestCase.stop`/`AsyncTestCase.wait` for callback
 tests) and `AsyncHTTPTestCase` / `AsyncHTTPSTestCase` (an application served
 on a free port, with a synchronous ``fetch``). For any test: `ExpectLog`,
-`bind_unused_port`, `get_async_test_timeout`. The pytest plugin
+`bind_unused_port`, `get_async_test_timeout`, and `raw_exchange` (raw
+bytes to a server, its answer back). The pytest plugin
 (``squall.testing.pytest_plugin``) is active as soon as this package is
 installed; it gives the same on fixtures.
 """
@@ -19,6 +20,8 @@ from ._httptest import AsyncHTTPTestCase as AsyncHTTPTestCase
 from ._log import ExpectLog as ExpectLog
 from ._main import main as main
 from ._ports import bind_unused_port as bind_unused_port
+from ._raw import ResponseTimeoutError as ResponseTimeoutError
+from ._raw import raw_exchange as raw_exchange
 from ._timeout import DEFAULT_ASYNC_TEST_TIMEOUT as DEFAULT_ASYNC_TEST_TIMEOUT
 from ._timeout import get_async_test_timeout as get_async_test_timeout
 
@@ -29,10 +32,12 @@ __all__ = [
     "AsyncTestCase",
     "ExpectLog",
     "LeakWarning",
+    "ResponseTimeoutError",
     "bind_unused_port",
     "gen_test",
     "get_async_test_timeout",
     "get_test_cert_path",
     "get_test_ssl_options",
     "main",
+    "raw_exchange",
 ]

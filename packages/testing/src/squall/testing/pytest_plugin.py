@@ -10,7 +10,7 @@ configure. It provides:
   ``anyio_backend``) are left to it.
 * fixtures: ``io_loop``, ``unused_port``, and, for an ``app`` fixture that
   you define, ``http_server``, ``http_port``, ``base_url``, ``http_client``
-  and ``fetch``; ``http_server_options`` and ``http_client_options`` (``{}``)
+  ``fetch`` and ``raw_request``; ``http_server_options`` and ``http_client_options`` (``{}``)
   to override; ``serve`` to start more servers in one test.
 
 Errors logged by callbacks on the test's loop fail the test, and tasks or
@@ -33,6 +33,7 @@ from squall.ioloop import IOLoop
 from ._errors import LoopErrorLog, warn_leaks
 from ._fetch import Fetch
 from ._ports import bind_unused_port
+from ._raw import RawRequest, insecure_client_context
 from ._run import finish_loop, run_with_timeout
 from ._shared import close_shared_client
 from ._timeout import check_timeout, get_async_test_timeout
@@ -50,6 +51,7 @@ __all__ = [
     "http_server",
     "http_server_options",
     "io_loop",
+    "raw_request",
     "serve",
     "unused_port",
 ]
@@ -326,6 +328,36 @@ def fetch(
         timeout=_timeout_of(request.node),
         hint=_HINT,
         errors=errors,
+    )
+
+
+@pytest.fixture
+def raw_request(
+    request: pytest.FixtureRequest,
+    io_loop: IOLoop,
+    http_port: int,
+    http_server_options: dict[str, Any],
+) -> RawRequest:
+    """Send raw bytes to the ``http_server`` fixture: ``await raw_request(data)``.
+
+    Opens a new connection, sends ``data`` as it is and returns the bytes
+    of the answer: one whole HTTP/1.1 response (by its framing), or all
+    until the server closes the connection with ``until_close=True``. The
+    exchange is bounded by ``timeout`` (default: half the test's timeout);
+    on expiry it fails with a `squall.testing.ResponseTimeoutError` showing
+    what arrived. Over TLS when ``http_server_options`` has ``ssl_options``
+    (the certificate is not verified). Called from a plain (not ``async``)
+    test, it runs the loop itself and returns the bytes directly. See
+    `squall.testing.raw_exchange`, which it calls.
+    """
+    tls = http_server_options.get("ssl_options") is not None
+    return RawRequest(
+        io_loop,
+        http_port,
+        ssl=insecure_client_context() if tls else None,
+        timeout=_timeout_of(request.node),
+        hint=_HINT,
+        errors=request.node.stash.get(_ERRORS, None),
     )
 
 
