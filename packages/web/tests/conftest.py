@@ -5,8 +5,8 @@ pyproject.toml): a test module defines ``app``; ``fetch`` (``await``-ed in
 ``async def`` tests, called directly in plain ones), ``http_port`` and
 ``serve(other_app)`` do the rest, with the real ``squall.httpserver`` on the
 test's own loop; ``raw_request(data)`` sends raw bytes to the ``app``
-server. What the plugin does not provide lives in websupport.py
-(``wait_until``, ``cookies_of``).
+server. ``squall.testing.wait_until`` lets the loop run until an
+after-effect shows. websupport.py has ``cookies_of``.
 """
 
 from __future__ import annotations

@@ -8,9 +8,8 @@ import pytest
 
 import squall.ioloop
 from squall.httputil import HTTPHeaders, HTTPServerRequest
+from squall.testing import wait_until
 from squall.web import Application, HTTPError, RequestHandler, asynchronous, stream_request_body
-
-from websupport import wait_until
 
 closed: list[str] = []
 streamed: list[object] = []

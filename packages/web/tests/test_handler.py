@@ -8,9 +8,8 @@ import logging
 
 import pytest
 
+from squall.testing import wait_until
 from squall.web import Application, Finish, HTTPError, MissingArgumentError, RequestHandler, __version__
-
-from websupport import wait_until
 
 
 class Args(RequestHandler):

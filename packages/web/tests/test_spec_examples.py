@@ -19,9 +19,8 @@ import squall.escape
 import squall.ioloop
 import squall.locale
 import squall.web
+from squall.testing import wait_until
 from squall.web import Application, RequestHandler
-
-from websupport import wait_until
 
 SECRET = "61oETzKXQAGaYdkL5gEmGeJJFuYh7EQnp2XdTP1o/Vo="
 

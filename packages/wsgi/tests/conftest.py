@@ -41,7 +41,13 @@ from squall.httpclient import AsyncHTTPClient, HTTPResponse
 TIMEOUT = 10.0
 
 
-def wait_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+def block_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None:
+    """Block (bounded) until a foreign server in another thread or process is up.
+
+    Only for the synchronous start-up of those servers, which need nothing
+    from the test's loop; where the loop must run meanwhile, tests await
+    ``squall.testing.wait_until`` instead.
+    """
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -148,7 +154,7 @@ def gunicorn(app_dir: Path, target: str, *args: str) -> Iterator[int]:
                 if match:
                     port = int(match.group(1))
         # The worker boots after the arbiter listens; wait until it answers.
-        wait_until(lambda: _accepts(port), timeout=30)
+        block_until(lambda: _accepts(port), timeout=30)
         yield port
     finally:
         proc.terminate()
@@ -186,7 +192,7 @@ def uvicorn_server() -> Iterator[Callable[..., int]]:
         thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
         thread.start()
         started.append((server, thread))
-        wait_until(lambda: bool(server.started) or not thread.is_alive())
+        block_until(lambda: bool(server.started) or not thread.is_alive())
         if not server.started:
             raise AssertionError("uvicorn did not start")
         return port

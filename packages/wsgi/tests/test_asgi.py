@@ -15,7 +15,6 @@ import json
 import logging
 import socket
 import threading
-import time
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -29,6 +28,7 @@ from starlette.routing import Route
 
 import squall.web
 from squall.httpclient import HTTPResponse
+from squall.testing import wait_until
 from squall.web import FallbackHandler, HTTPError, RequestHandler, asynchronous, stream_request_body
 from squall.wsgi import ASGIAdapter, ASGIContainer
 
@@ -50,15 +50,6 @@ async def chunked_request(
 
     resp = await fetch(path, method="POST", body_producer=produce)
     return resp.code, resp.body
-
-
-async def wait_for(event: threading.Event) -> None:
-    """Let the loop run until another thread sets ``event`` (bounded)."""
-    deadline = time.monotonic() + TIMEOUT
-    while not event.is_set():
-        if time.monotonic() > deadline:
-            raise AssertionError("the event was not set in time")
-        await asyncio.sleep(0.005)
 
 
 # -- squall under uvicorn ------------------------------------------------------
@@ -269,11 +260,11 @@ async def test_uvicorn_disconnect_reaches_on_connection_close(uvicorn_port: int)
     _, writer = await asyncio.open_connection("127.0.0.1", uvicorn_port)
     try:
         writer.write(b"GET /poll HTTP/1.1\r\nHost: x\r\n\r\n")
-        await wait_for(events["polling"])
+        await wait_until(events["polling"].is_set)
     finally:
         writer.close()
         await writer.wait_closed()
-    await wait_for(events["left"])
+    await wait_until(events["left"].is_set)
 
 
 async def test_uvicorn_async_features(uvicorn_port: int, fetch_at: FetchAt) -> None:
@@ -320,17 +311,15 @@ async def test_uvicorn_lifespan_hooks(tmp_path: Path, fetch_at: FetchAt) -> None
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     try:
-        deadline = time.monotonic() + TIMEOUT
-        while not server.started and thread.is_alive() and time.monotonic() < deadline:
-            await asyncio.sleep(0.01)
+        await wait_until(lambda: server.started or not thread.is_alive())
         assert calls == ["startup"]
         # A new connection each time: uvicorn's shutdown need not wait for it.
         hello = await fetch_at(port, "/hello", headers={"Connection": "close"})
         assert hello.body == b"Hello, world"
     finally:
         server.should_exit = True
-        while thread.is_alive() and time.monotonic() < deadline + TIMEOUT:
-            await asyncio.sleep(0.01)
+        # The loop keeps running (bounded) while uvicorn shuts down.
+        await wait_until(lambda: not thread.is_alive(), message="uvicorn did not stop")
         thread.join(TIMEOUT)
     assert calls == ["startup", "shutdown"]
 
@@ -438,7 +427,7 @@ async def test_disconnect_event(serve: Serve) -> None:
     finally:
         writer.close()
         await writer.wait_closed()
-    await wait_for(got_disconnect)
+    await wait_until(got_disconnect.is_set)
 
 
 async def test_broken_asgi_apps_get_500(serve: Serve, caplog: pytest.LogCaptureFixture) -> None:

@@ -17,7 +17,6 @@ import json
 import logging
 import sys
 import threading
-import time
 import tracemalloc
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -27,7 +26,7 @@ import pytest
 
 import squall.web
 from squall.httpclient import HTTPClientError, HTTPStreamClosedError
-from squall.testing import raw_exchange
+from squall.testing import raw_exchange, wait_until
 from squall.web import FallbackHandler, RequestHandler
 from squall.wsgi import RequestBodyError, WSGIContainer
 
@@ -35,15 +34,6 @@ TIMEOUT = 10.0
 
 Environ = dict[str, Any]
 Serve = Callable[..., Any]
-
-
-async def wait_for(event: threading.Event) -> None:
-    """Let the loop run until another thread sets ``event`` (bounded)."""
-    deadline = time.monotonic() + TIMEOUT
-    while not event.is_set():
-        if time.monotonic() > deadline:
-            raise AssertionError("the event was not set in time")
-        await asyncio.sleep(0.005)
 
 
 def environ_app(environ: Environ, start_response: Callable[..., Any]) -> list[bytes]:
@@ -213,7 +203,7 @@ async def test_streaming_iterable_is_streamed(serve: Serve) -> None:
     assert resp.headers.get("Transfer-Encoding") == "chunked"
     assert received[0] == b"first;"
     assert b"".join(received) == b"first;second"
-    await wait_for(closed)
+    await wait_until(closed.is_set)
 
 
 async def test_client_disconnect_stops_a_streaming_app(serve: Serve) -> None:
@@ -241,7 +231,7 @@ async def test_client_disconnect_stops_a_streaming_app(serve: Serve) -> None:
     finally:
         writer.close()
         await writer.wait_closed()
-    await wait_for(closed)
+    await wait_until(closed.is_set)
     assert len(produced) < 100_000
 
 
@@ -259,7 +249,7 @@ async def test_a_blocking_app_does_not_block_the_loop(serve: Serve) -> None:
     fetch = serve(WSGIContainer(app))
     slow = asyncio.ensure_future(fetch("/slow"))
     try:
-        await wait_for(entered)
+        await wait_until(entered.is_set)
         # The slow request holds a worker thread; the loop still serves others.
         assert (await fetch("/fast")).body == b"/fast"
     finally:
@@ -485,7 +475,7 @@ async def test_streamed_large_upload_is_read_as_it_arrives(serve: Serve, framing
         await write(BODY_PIECE)
         # Buffered, the application would only start once this returned:
         # waiting for it here would never end.
-        await wait_for(reading)
+        await wait_until(reading.is_set, timeout=TIMEOUT)
         await pieces_of(BIG_UPLOAD - len(BODY_PIECE))(write)
 
     fetch = serve(WSGIContainer(app, stream_request_body=True))
@@ -565,12 +555,12 @@ async def test_streamed_client_leaving_mid_body_fails_the_read_quietly(
     try:
         writer.write(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
         writer.write(b"a" * 1000)
-        await wait_for(got_first)
+        await wait_until(got_first.is_set)
     finally:
         writer.close()
         await writer.wait_closed()
     with caplog.at_level(logging.INFO):
-        await wait_for(done)
+        await wait_until(done.is_set)
         for _ in range(10):  # let the container's task finish on the loop
             await asyncio.sleep(0)
     assert len(failures) == 1
@@ -623,7 +613,7 @@ async def test_flask_streamed_multipart_upload(serve: Serve) -> None:
             "Content-Type: application/octet-stream\r\n\r\n".encode()
         )
         await write(BODY_PIECE)
-        await wait_for(started)
+        await wait_until(started.is_set, timeout=TIMEOUT)
         await pieces_of(BIG_UPLOAD - len(BODY_PIECE))(write)
         await write(f"\r\n--{boundary}--\r\n".encode())
 

@@ -4,8 +4,9 @@ For unittest: `AsyncTestCase` (a fresh event loop per test, `gen_test` for
 ``async def`` tests, `AsyncTestCase.stop`/`AsyncTestCase.wait` for callback
 tests) and `AsyncHTTPTestCase` / `AsyncHTTPSTestCase` (an application served
 on a free port, with a synchronous ``fetch``). For any test: `ExpectLog`,
-`bind_unused_port`, `get_async_test_timeout`, and `raw_exchange` (raw
-bytes to a server, its answer back). The pytest plugin
+`bind_unused_port`, `get_async_test_timeout`, `raw_exchange` (raw bytes
+to a server, its answer back) and `wait_until` (let the loop run until a
+condition holds). The pytest plugin
 (``squall.testing.pytest_plugin``) is active as soon as this package is
 installed; it gives the same on fixtures.
 """
@@ -24,6 +25,7 @@ from ._raw import ResponseTimeoutError as ResponseTimeoutError
 from ._raw import raw_exchange as raw_exchange
 from ._timeout import DEFAULT_ASYNC_TEST_TIMEOUT as DEFAULT_ASYNC_TEST_TIMEOUT
 from ._timeout import get_async_test_timeout as get_async_test_timeout
+from ._wait import wait_until as wait_until
 
 __all__ = [
     "DEFAULT_ASYNC_TEST_TIMEOUT",
@@ -40,4 +42,5 @@ __all__ = [
     "get_test_ssl_options",
     "main",
     "raw_exchange",
+    "wait_until",
 ]

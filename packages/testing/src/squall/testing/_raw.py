@@ -229,6 +229,7 @@ async def raw_exchange(
             reset by the server.
         TypeError: ``data`` is not bytes.
     """
+    __tracebackhide__ = True  # pytest: show the test's frames, not ours
     given: object = data  # checked at run time: tests pass all sorts of things
     if not isinstance(given, (bytes, bytearray, memoryview)):
         hint = " (encode it, e.g. data.encode('latin-1'))" if isinstance(given, str) else ""
