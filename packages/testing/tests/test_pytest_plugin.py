@@ -483,3 +483,144 @@ def test_http_client_options_must_be_a_dict(pytester: pytest.Pytester) -> None:
     )
     result.assert_outcomes(errors=1)
     result.stdout.fnmatch_lines(["*http_client_options fixture must return a dict*not list*"])
+
+
+LEAKY = """
+import asyncio
+import pytest
+from squall.testing import AsyncTestCase, gen_test
+
+
+async def background_job():
+    await asyncio.sleep(30)
+
+
+async def test_leaks():
+    asyncio.ensure_future(background_job())
+
+
+@pytest.mark.squall_leaks("warn")
+async def test_leaks_but_relaxed():
+    asyncio.ensure_future(background_job())
+
+
+async def test_clean():
+    await asyncio.sleep(0)
+
+
+class LeakyCase(AsyncTestCase):
+    @gen_test
+    async def test_unittest_leaks(self):
+        asyncio.ensure_future(background_job())
+"""
+
+
+def test_squall_leaks_ini_option_makes_leaks_fail(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsquall_leaks = error\n")
+    result = run(pytester, LEAKY)
+    # test_leaks fails at teardown; the unittest case in its tearDown.
+    result.assert_outcomes(passed=3, failed=1, errors=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at teardown of test_leaks*",
+            "*LeakWarning: test_it.py::test_leaks left work on its event loop*",
+            "*background_job()*",
+            "*squall_leaks is 'error' for this test*",
+        ]
+    )
+    result.stdout.fnmatch_lines(
+        [
+            "*squall.testing.LeakWarning: test_it.LeakyCase.test_unittest_leaks left work*",
+            "*FAILED test_it.py::LeakyCase::test_unittest_leaks*",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*LeakWarning: test_it.py::test_leaks_but_relaxed left work*"])
+
+
+def test_squall_leaks_default_is_warn(pytester: pytest.Pytester) -> None:
+    result = run(pytester, LEAKY)
+    result.assert_outcomes(passed=4, warnings=3)
+
+
+def test_squall_leaks_fixture_in_a_conftest_covers_its_directory(pytester: pytest.Pytester) -> None:
+    strict = pytester.mkpydir("strict")
+    (strict / "conftest.py").write_text(
+        "import pytest\n\n@pytest.fixture\ndef squall_leaks():\n    return 'error'\n"
+    )
+    (strict / "test_strict.py").write_text(LEAKY)
+    pytester.makepyfile(test_lax=LEAKY)
+    result = pytester.runpytest(*QUIET)
+    # Strict directory: two leaks fail; the relaxed test and the lax module warn.
+    result.assert_outcomes(passed=7, failed=1, errors=1, warnings=4)
+    result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaks*"])
+    assert "ERROR strict/test_strict.py::test_leaks" in result.stdout.str()
+    assert "test_lax.py::test_leaks " not in "\n".join(
+        line for line in result.stdout.lines if line.startswith(("ERROR", "FAILED"))
+    )
+
+
+def test_squall_leaks_marker_on_a_module(pytester: pytest.Pytester) -> None:
+    result = run(
+        pytester,
+        "import pytest\npytestmark = pytest.mark.squall_leaks('error')\n" + LEAKY,
+        "--strict-markers",
+    )
+    result.assert_outcomes(passed=3, failed=1, errors=1, warnings=1)
+
+
+def test_squall_leaks_values_are_checked(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsquall_leaks = fail\n")
+    result = run(pytester, "def test_nothing():\n    pass\n")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines(["*squall_leaks ini option must be 'warn' or 'error'*got 'fail'*"])
+
+    pytester.makeini("[pytest]\n")
+    result = run(
+        pytester,
+        """
+        import pytest
+
+        @pytest.mark.squall_leaks("loud")
+        async def test_bad_value():
+            pass
+
+        @pytest.mark.squall_leaks
+        async def test_no_value():
+            pass
+
+        @pytest.fixture
+        def squall_leaks():
+            return True
+
+        def test_bad_fixture(io_loop):
+            pass
+        """,
+    )
+    result.assert_outcomes(errors=3)
+    result.stdout.fnmatch_lines(
+        [
+            "*squall_leaks marker must be 'warn' or 'error'*got 'loud'*",
+            "*use the marker as @pytest.mark.squall_leaks(policy)*",
+            "*squall_leaks fixture must be 'warn' or 'error'*got True*",
+        ]
+    )
+
+
+def test_callback_error_is_not_hidden_by_a_leak(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nsquall_leaks = error\n")
+    result = run(
+        pytester,
+        """
+        import asyncio
+        from squall.ioloop import IOLoop
+
+        def explode():
+            raise LookupError("from a callback")
+
+        def test_both(io_loop):
+            io_loop.call_later(30, print)
+            io_loop.add_callback(explode)
+        """,
+    )
+    result.assert_outcomes(passed=1, errors=1, warnings=1)
+    result.stdout.fnmatch_lines(["*LookupError: from a callback*"])

@@ -215,9 +215,7 @@ def gunicorn_server() -> Iterator[Callable[..., int]]:
         yield start
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Work left on the test's loop when a test ends (a task, a timer) fails the test here."""
-    here = Path(__file__).parent
-    for item in items:
-        if item.path.is_relative_to(here):
-            item.add_marker(pytest.mark.filterwarnings("error::squall.testing.LeakWarning"))
+@pytest.fixture
+def squall_leaks() -> str:
+    """Work left on the loop when a test ends (a timer, a task) fails the test here."""
+    return "error"

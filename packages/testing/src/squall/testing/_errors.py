@@ -16,6 +16,7 @@ assert on the 500, so they are deliberately not collected.
 
 from __future__ import annotations
 
+import contextvars
 import inspect
 import logging
 import threading
@@ -23,7 +24,14 @@ import warnings
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["LeakWarning", "LoopErrorLog", "warn_leaks"]
+__all__ = ["LEAK_POLICIES", "LeakWarning", "LoopErrorLog", "check_leak_policy", "leak_policy", "warn_leaks"]
+
+#: What to do with a test's leftovers: issue a `LeakWarning`, or raise it.
+LEAK_POLICIES = ("warn", "error")
+
+#: The policy of the test running now, set by the pytest plugin for the tests
+#: that report their own leaks (AsyncTestCase); "warn" outside pytest.
+leak_policy: contextvars.ContextVar[str] = contextvars.ContextVar("squall_leaks", default="warn")
 
 # The facade's templates for a failed callback (squall.ioloop and the server's
 # connection close callbacks). Matched on ``record.msg``, the unformatted template.
@@ -40,10 +48,24 @@ _LOGGERS = ("asyncio", "squall.application")
 class LeakWarning(RuntimeWarning):
     """A test ended with tasks still running or callbacks still scheduled.
 
-    Make it an error with ``-W error::squall.testing.LeakWarning`` (or
-    ``filterwarnings = error::squall.testing.LeakWarning`` in pytest's
-    configuration) to fail such tests.
+    Under pytest, make leaks fail the tests with the ``squall_leaks = error``
+    ini option, the ``@pytest.mark.squall_leaks("error")`` marker or a
+    ``squall_leaks`` fixture returning ``"error"`` (in a ``conftest.py``):
+    the warning is then raised. ``-W error::squall.testing.LeakWarning``
+    does the same for a whole run (with unittest too).
     """
+
+    __module__ = "squall.testing"  # the documented name, in tracebacks and -W filters
+
+
+def check_leak_policy(value: object, *, source: str) -> str:
+    """Validate a leak policy given by a user; ``source`` names where it came from."""
+    if value not in LEAK_POLICIES:
+        raise ValueError(
+            f"{source} must be 'warn' or 'error' (what to do when a test leaves work on "
+            f"its event loop), got {value!r}"
+        )
+    return str(value)
 
 
 class LoopErrorLog(logging.Handler):
@@ -117,12 +139,23 @@ def _describe(record: logging.LogRecord) -> str:
     return f"{record.name}: {message}"
 
 
-def warn_leaks(test_id: str, leaks: list[str], test_function: Any) -> None:
-    """Issue one `LeakWarning` listing ``leaks``, located at the test function."""
+def warn_leaks(
+    test_id: str, leaks: list[str], test_function: Any, policy: str | None = None
+) -> None:
+    """Report ``leaks`` as one `LeakWarning`, located at the test function.
+
+    With ``policy`` "error" (default: the current `leak_policy`), the
+    `LeakWarning` is raised instead of issued.
+    """
     message = (
         f"{test_id} left work on its event loop (cancelled at the end of the test):\n  "
         + "\n  ".join(leaks)
     )
+    if (policy or leak_policy.get()) == "error":
+        raise LeakWarning(
+            message + "\n(squall_leaks is 'error' for this test: leaks fail it; finish or "
+            "cancel that work before the test ends)"
+        )
     target = inspect.unwrap(test_function) if callable(test_function) else None
     code = getattr(target, "__code__", None)
     if code is None:

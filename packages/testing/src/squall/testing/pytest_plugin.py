@@ -15,7 +15,12 @@ configure. It provides:
 
 Errors logged by callbacks on the test's loop fail the test, and tasks or
 callbacks left running when it ends are cancelled and reported as a
-`squall.testing.LeakWarning`, as in `squall.testing.AsyncTestCase`.
+`squall.testing.LeakWarning`, as in `squall.testing.AsyncTestCase`. To make
+leaks fail tests instead: ``squall_leaks = error`` in pytest's ini
+configuration (all tests), a ``squall_leaks`` fixture returning ``"error"``
+in a ``conftest.py`` (one directory), or ``@pytest.mark.squall_leaks("error")``
+(a module through ``pytestmark``, a class or a test; it wins over the other
+two, and ``"warn"`` relaxes one test).
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import pytest
 
 from squall.ioloop import IOLoop
 
-from ._errors import LoopErrorLog, warn_leaks
+from ._errors import LoopErrorLog, check_leak_policy, leak_policy, warn_leaks
 from ._fetch import Fetch
 from ._ports import bind_unused_port
 from ._raw import RawRequest, insecure_client_context
@@ -53,6 +58,7 @@ __all__ = [
     "io_loop",
     "raw_request",
     "serve",
+    "squall_leaks",
     "unused_port",
 ]
 
@@ -63,12 +69,50 @@ _HINT = "set by @pytest.mark.squall_timeout(seconds) or the ASYNC_TEST_TIMEOUT e
 _FOREIGN_MARKERS = ("asyncio", "anyio", "trio")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addini(
+        "squall_leaks",
+        "what squall's plugin does when a test leaves tasks or timers on its event loop: "
+        "'warn' (a LeakWarning, the default) or 'error' (the test fails)",
+        default="warn",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         "squall_timeout(seconds): time limit of an async test run by squall's pytest plugin "
         "(default: the ASYNC_TEST_TIMEOUT environment variable, else 5 seconds)",
     )
+    config.addinivalue_line(
+        "markers",
+        "squall_leaks(policy): 'error' fails the test when it leaves tasks or timers on its "
+        "event loop, 'warn' reports them as a LeakWarning (default: the squall_leaks fixture, "
+        "else the squall_leaks ini option)",
+    )
+    try:
+        check_leak_policy(_ini_leak_policy(config), source="the squall_leaks ini option")
+    except ValueError as exc:
+        raise pytest.UsageError(str(exc)) from None
+
+
+def _ini_leak_policy(config: pytest.Config) -> object:
+    value = config.getini("squall_leaks")
+    return value.strip() if isinstance(value, str) else value
+
+
+def _leak_policy_of(item: pytest.Item, default: object) -> str:
+    """The marker's policy when the test has one, else ``default`` (checked)."""
+    marker = item.get_closest_marker("squall_leaks")
+    if marker is None:
+        return check_leak_policy(default, source="the squall_leaks fixture")
+    values = list(marker.args) + [v for k, v in marker.kwargs.items() if k == "policy"]
+    if len(values) != 1 or set(marker.kwargs) - {"policy"}:
+        raise TypeError(
+            "use the marker as @pytest.mark.squall_leaks(policy), with 'warn' or 'error'; "
+            f"got args={marker.args!r} kwargs={marker.kwargs!r}"
+        )
+    return check_leak_policy(values[0], source="the squall_leaks marker")
 
 
 def _claimed_by_squall(item: pytest.Item) -> bool:
@@ -154,13 +198,38 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> bool | None:
 
 
 @pytest.fixture
-def io_loop(request: pytest.FixtureRequest) -> Iterator[IOLoop]:
+def squall_leaks(request: pytest.FixtureRequest) -> str:
+    """What to do when a test leaves work on its loop: ``"warn"`` or ``"error"``.
+
+    It returns the ``squall_leaks`` ini option (``"warn"`` unless set).
+    Override it in a ``conftest.py`` to make leaks fail the tests of one
+    directory; a ``@pytest.mark.squall_leaks(...)`` marker on a test, class
+    or module (``pytestmark``) takes precedence over it.
+    """
+    return check_leak_policy(_ini_leak_policy(request.config), source="the squall_leaks ini option")
+
+
+@pytest.fixture(autouse=True)
+def _squall_leak_policy(request: pytest.FixtureRequest, squall_leaks: str) -> Iterator[None]:
+    """Make the test's leak policy current (for AsyncTestCase, which reports its own)."""
+    token = leak_policy.set(_leak_policy_of(request.node, squall_leaks))
+    try:
+        yield
+    finally:
+        leak_policy.reset(token)
+
+
+@pytest.fixture
+def io_loop(request: pytest.FixtureRequest, squall_leaks: str) -> Iterator[IOLoop]:
     """A fresh `IOLoop` (and asyncio loop), current during the test.
 
     At the end of the test, tasks still running and callbacks still
-    scheduled are cancelled and reported as a `LeakWarning`, the loop is
-    closed, and an error logged by a callback on it fails the test.
+    scheduled are cancelled and reported as a `LeakWarning` (raised, so
+    that the test fails, when its leak policy is ``"error"``: see the
+    ``squall_leaks`` fixture), the loop is closed, and an error logged by a
+    callback on it fails the test.
     """
+    policy = _leak_policy_of(request.node, squall_leaks)
     loop = IOLoop(make_current=True)
     errors = LoopErrorLog()
     errors.install()
@@ -181,9 +250,15 @@ def io_loop(request: pytest.FixtureRequest) -> Iterator[IOLoop]:
             asyncio.set_event_loop(None)
             errors.uninstall()
             del request.node.stash[_ERRORS]
-    if leaks:
-        warn_leaks(request.node.nodeid, leaks, getattr(request.node, "obj", None))
     error = errors.pop_error()
+    if leaks:
+        # A callback error says more than the leftovers: never hide it behind them.
+        warn_leaks(
+            request.node.nodeid,
+            leaks,
+            getattr(request.node, "obj", None),
+            "warn" if error is not None else policy,
+        )
     if error is not None:
         raise error
 
