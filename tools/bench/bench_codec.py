@@ -64,6 +64,15 @@ class _Transport(asyncio.Transport):
     def close(self) -> None:
         pass
 
+    def is_closing(self) -> bool:
+        return False
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
 
 class _Delegate(HTTPMessageDelegate):
     def __init__(self, conn: HTTPConnection) -> None:

@@ -758,3 +758,64 @@ def test_framing_fields_in_extra_count_as_headers() -> None:
     headers = HTTPHeaders({"Host": "a"})
     HTTP1Codec("client").send_head(RequestStartLine("GET", "/", "HTTP/1.1"), headers, extra=[("Connection", "close")])
     assert dict(headers) == {"Host": "a"}
+
+
+RECEIVE_REQUEST_CASES = [
+    b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET /x?y=1 HTTP/1.0\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\n\r\nok",
+    b"POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+    b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\nGET /2 HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nConnection: close\r\nExpect: 100-continue\r\n\r\n",
+    b"\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX: \xff\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nX : b\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nContent-Type: a\r\ncontent-type: b\r\n\r\n",
+    b"GET http://a/t HTTP/1.1\r\nHost: a\r\n\r\n",
+    b"GET / HTTP/2.0\r\nHost: a\r\n\r\n",
+    b"GET /" + b"a" * 20000 + b" HTTP/1.1\r\nHost: a\r\n\r\n",
+    req("Host: a", *[f"X-{i}: v" for i in range(101)], line="GET / HTTP/1.1"),
+]
+
+
+def _events_or_error(codec: HTTP1Codec, first: Any = None) -> list[Any]:
+    out: list[Any] = [] if first is None else [first]
+    try:
+        out += drain(codec)
+    except HTTPInputError as e:
+        out.append(("error", e.status_code))
+    return out
+
+
+@pytest.mark.parametrize("data", RECEIVE_REQUEST_CASES)
+def test_receive_request_matches_receive_data_and_next_event(data: bytes) -> None:
+    slow = HTTP1Codec("server")
+    slow.receive_data(data)
+    expected = _events_or_error(slow)
+    fast = HTTP1Codec("server")
+    try:
+        head = fast.receive_request(data)
+    except HTTPInputError as e:
+        got = [("error", e.status_code)]
+    else:
+        got = _events_or_error(fast, head)
+    assert got == expected
+    assert fast.buffered_size == slow.buffered_size
+    assert fast.keep_alive == slow.keep_alive
+
+
+def test_receive_request_only_buffers_when_not_waiting_for_a_head() -> None:
+    codec = HTTP1Codec("server")
+    assert isinstance(codec.receive_request(b"GET /1 HTTP/1.1\r\nHost: a\r\n\r\n"), RequestHead)
+    # The first exchange is not over: the next head waits in the buffer.
+    assert codec.receive_request(b"GET /2 HTTP/1.1\r\nHost: a\r\n\r\n") is None
+    assert drain(codec) == [EndOfMessage()]
+    codec.send_head(ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders({"Content-Length": "0"}))
+    codec.send_end()
+    codec.start_next_cycle()
+    assert drain(codec)[0].start_line.path == "/2"
+    client = HTTP1Codec("client")
+    assert client.receive_request(b"HTTP/1.1 200 OK\r\n\r\n") is None
+    assert client.buffered_size == 19

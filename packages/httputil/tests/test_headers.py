@@ -115,3 +115,21 @@ def test_parse_line_endings_and_repr_sentinels() -> None:
     h.parse_line("C: 3")
     assert dict(h.items()) == {"A": "1", "B": "2", "C": "3"}
     assert (h == 5) is False
+
+
+def test_from_pairs_keeps_every_value_in_order() -> None:
+    h = HTTPHeaders.from_pairs(
+        [("content-type", "text/plain"), ("Set-Cookie", "a=1"), ("set-cookie", "b=2"), ("X-A", "")]
+    )
+    assert isinstance(h, HTTPHeaders)
+    assert list(h) == ["Content-Type", "Set-Cookie", "X-A"]
+    assert h.get_list("Set-Cookie") == ["a=1", "b=2"]
+    assert h["x-a"] == ""
+    # The same as adding the pairs one by one.
+    slow = HTTPHeaders()
+    for name, value in [("content-type", "text/plain"), ("Set-Cookie", "a=1"), ("set-cookie", "b=2"), ("X-A", "")]:
+        slow.add(name, value)
+    assert h == slow and list(h.get_all()) == list(slow.get_all())
+    assert HTTPHeaders.from_pairs(iter([])) == HTTPHeaders()
+    h.add("X-B", "1")  # an ordinary, mutable HTTPHeaders
+    assert h.copy()["X-B"] == "1"

@@ -174,3 +174,14 @@ def test_origin_and_other_forms_keep_their_target() -> None:
     assert HTTPServerRequest("CONNECT", "a:80").path == "a:80"
     # An explicit host argument wins over the target's authority.
     assert HTTPServerRequest("GET", "http://a/t", host="b").host == "b"
+
+
+def test_connection_facts_are_read_lazily_and_can_be_set() -> None:
+    req = HTTPServerRequest("GET", "/", headers=HTTPHeaders({"Host": "h"}), connection=FakeConnection())
+    assert "remote_ip" not in vars(req)
+    assert (req.remote_ip, req.protocol, req.host) == ("10.0.0.1", "https", "h")
+    req.remote_ip = "192.0.2.1"  # e.g. a proxy-aware application
+    req.host = "other"
+    assert (req.remote_ip, req.host, req.full_url()) == ("192.0.2.1", "other", "https://other/")
+    with pytest.raises(AttributeError):
+        req.no_such_attribute  # noqa: B018

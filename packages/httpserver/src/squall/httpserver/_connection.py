@@ -21,6 +21,7 @@ so the hot path only stores a number):
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import socket
 from collections.abc import Awaitable, Callable
@@ -39,6 +40,7 @@ from squall.httputil import (
     HTTPInputError,
     HTTPMessageDelegate,
     HTTPOutputError,
+    HTTPServerRequest,
     RequestHead,
     RequestStartLine,
     ResponseStartLine,
@@ -67,6 +69,18 @@ _CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 # Responses whose first body chunk is at most this size go out as one joined
 # buffer in one transport.write; larger ones through writelines (no copy).
 _JOIN_LIMIT = 16384
+
+
+def _log_callback_failure(future: asyncio.Future[Any]) -> None:
+    """Log the failure of a coroutine started by a plain request callback."""
+    if future.cancelled():
+        return
+    error = future.exception()
+    if error is not None:
+        app_log.error(
+            "uncaught exception in request callback",
+            exc_info=(type(error), error, error.__traceback__),
+        )
 
 
 def _error_response(code: int) -> bytes:
@@ -124,9 +138,7 @@ class _RequestConnection(HTTPConnection):
         codec = proto._codec
         if proto._closing:
             codec.keep_alive = False
-        parts = codec.send_head(
-            start_line, headers, None if "Date" in headers else proto._server._date_field
-        )
+        parts = codec.send_head(start_line, headers, date=proto._server._date)
         # (Annotated, not typing.cast: cast is a function call per response.)
         transport: asyncio.Transport = proto._transport  # type: ignore[assignment]
         if isinstance(start_line, ResponseStartLine) and start_line.code < 200:
@@ -300,6 +312,12 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._deadline = _INF
         self._max_body_size = params.max_body_size
         self._body_timeout = params.body_timeout
+        # Idle with nothing buffered: the next bytes may take the fast path
+        # (HTTP1Codec.receive_request) in data_received.
+        self._ready = False
+        # A plain callback(request) server: complete bodiless requests go
+        # straight to it (see _serve_callback).
+        self._callback = None if params.decompress_request else server._callback
 
     # -- asyncio.Protocol ------------------------------------------------
 
@@ -325,8 +343,38 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             transport.get_extra_info("sockname"),
         )
         self._deadline = self._loop.time() + self._params.header_timeout
+        self._ready = True
 
     def data_received(self, data: bytes) -> None:
+        if self._ready:
+            # The common case, kept flat: the connection waits for a request
+            # and nothing is buffered, so the codec can parse a whole head
+            # straight from ``data``.
+            self._ready = False
+            codec = self._codec
+            try:
+                head = codec.receive_request(data)
+            except HTTPInputError as e:
+                self._bad_input(e)
+                return
+            if head is None:  # a partial head (or one the slow parser must judge)
+                if self._phase == _IDLE:
+                    self._phase = _HEAD
+                    self._deadline = self._server._now + self._params.header_timeout
+                self._process()
+                return
+            callback = self._callback
+            if callback is not None and codec.take_end():
+                self._serve_callback(callback, head)
+                return
+            self._on_head(head)
+            if self._blocked or self._closed:
+                return
+            if codec.take_end():
+                self._on_end()
+            else:
+                self._process()  # the body (and a 100 Continue)
+            return
         if self._detached:
             self._late_data()
             return
@@ -386,6 +434,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
             # Between requests: take no new one until resume_writing (see
             # _next_cycle for the case of a request in progress).
             self._blocked = self._write_blocked = True
+            self._ready = False
 
     def resume_writing(self) -> None:
         self._write_paused = False
@@ -401,6 +450,9 @@ class HTTP1ServerProtocol(asyncio.Protocol):
                 if self._codec.buffered_size:
                     self._phase = _HEAD
                     self._deadline = self._loop.time() + self._params.header_timeout
+                elif not self._eof and not self._reading_paused:
+                    self._ready = True
+                    return
                 self._process()
 
     # -- reading -----------------------------------------------------------
@@ -493,6 +545,45 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         self._continue_pending = head.expect_continue and reading_body
         if result is not None:
             self._block(result)
+
+    def _serve_callback(
+        self, callback: Callable[[HTTPServerRequest], Any], head: RequestHead
+    ) -> None:
+        """Hand a complete bodiless request to a plain ``callback(request)``.
+
+        What `_on_head` and `_on_end` do through the server's callable
+        adapter, without it: the request is already complete.
+        """
+        self._phase = _APP
+        self._deadline = _INF
+        context = self._context
+        headers = head.headers
+        if self._params.xheaders:
+            context = apply_xheaders(context, headers)
+        request = _RequestConnection(self, context)
+        self._request = request
+        self._delegate = None
+        self._request_done = True
+        if self._closing:
+            self._codec.keep_alive = False
+        try:
+            server_request = HTTPServerRequest(
+                connection=request,
+                server_connection=self,
+                start_line=head.start_line,
+                headers=headers,
+            )
+            server_request._parse_body()  # an HTTPInputError here becomes a 400
+            result = callback(server_request)
+        except HTTPInputError as e:
+            self._bad_input(e)
+            return
+        except Exception as e:
+            self._app_error(e)
+            return
+        if result is not None and inspect.isawaitable(result):
+            future = asyncio.ensure_future(result)
+            future.add_done_callback(_log_callback_failure)
 
     def _deliver(self, data: bytes) -> None:
         """Pass body data to the delegate in pieces of at most ``chunk_size``."""
@@ -665,6 +756,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         else:
             self._phase = _IDLE
             self._deadline = self._server._now + params.idle_connection_timeout
+            if not self._eof and not self._reading_paused:
+                # Nothing to parse: wait for the next request on the fast path.
+                self._ready = True
+                return
         if not self._in_process:
             self._process()
 

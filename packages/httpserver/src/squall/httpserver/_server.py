@@ -23,7 +23,7 @@ from squall.httputil import (
     ResponseStartLine,
 )
 
-from ._connection import HTTP1ServerProtocol
+from ._connection import HTTP1ServerProtocol, _log_callback_failure
 
 __all__ = ["HTTPServer"]
 
@@ -94,17 +94,6 @@ class _CallableAdapter(HTTPMessageDelegate):
         if result is not None and inspect.isawaitable(result):
             future = asyncio.ensure_future(result)
             future.add_done_callback(_log_callback_failure)
-
-
-def _log_callback_failure(future: asyncio.Future[Any]) -> None:
-    if future.cancelled():
-        return
-    error = future.exception()
-    if error is not None:
-        app_log.error(
-            "uncaught exception in request callback",
-            exc_info=(type(error), error, error.__traceback__),
-        )
 
 
 class _CallableDelegate(HTTPServerConnectionDelegate):
@@ -199,8 +188,12 @@ class HTTPServer:
             request_callback, "start_request"
         ):
             self._delegate: HTTPServerConnectionDelegate = request_callback  # type: ignore[assignment]
+            self._callback: Callable[[HTTPServerRequest], Any] | None = None
         elif callable(request_callback):
             self._delegate = _CallableDelegate(request_callback)
+            # Connections serve a complete bodiless request straight to the
+            # callback, without the adapter (see _connection._serve_callback).
+            self._callback = request_callback
         else:
             raise TypeError(
                 "request_callback must be an HTTPServerConnectionDelegate "
@@ -240,9 +233,9 @@ class HTTPServer:
         self._starting: list[asyncio.Task[None]] = []
         self._connections: set[HTTP1ServerProtocol] = set()
         self._sweeper: asyncio.TimerHandle | None = None
-        # The Date header field, refreshed by the sweeper (about once a
-        # second) rather than formatted or even looked up per response.
-        self._date_field: list[tuple[str, str]] = []
+        # The Date header value, refreshed by the sweeper (about once a
+        # second) rather than formatted per response.
+        self._date: str | None = None
         self._closed_waiter: asyncio.Future[None] | None = None
         # A coarse clock for connection deadlines, refreshed by the sweeper.
         self._now = 0.0
@@ -476,7 +469,7 @@ class HTTPServer:
         Called when the first connection opens and by every sweep: a date at
         most about a second old, at no cost per response.
         """
-        self._date_field = [("Date", email.utils.formatdate(time.time(), usegmt=True))]
+        self._date = email.utils.formatdate(time.time(), usegmt=True)
 
     # Tornado's HTTPServer is itself a connection delegate: keep the names.
     def start_request(self, server_conn: object, request_conn: HTTPConnection) -> HTTPMessageDelegate:

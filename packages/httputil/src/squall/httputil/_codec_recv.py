@@ -128,6 +128,65 @@ class _Receiver(_CodecFields):
         """Bytes received but not consumed (pipelined data, or data after a 101)."""
         return bytes(self._buf)
 
+    def receive_request(self, data: bytes) -> RequestHead | None:
+        """Receive bytes and, when they complete a request head, return its event at once.
+
+        A fast path for servers, equivalent to `receive_data` followed by
+        `next_event` when a connection waits for a request and nothing is
+        buffered: if ``data`` holds a whole request head, the head is parsed
+        (with every check `next_event` makes) and its `RequestHead` is
+        returned; the bytes after it stay buffered (a body or pipelined
+        requests) and the exchange goes on as after `next_event` returned
+        that head (`take_end`, then `next_event`). Otherwise ``data`` is
+        only buffered and ``None`` is returned: call `next_event` as usual.
+
+        Raises:
+            HTTPInputError: As `next_event`, for a malformed head.
+            RuntimeError: If called after `receive_eof`.
+        """
+        if self._state != _HEAD or self._buf or self._eof or self.role != "server":
+            self.receive_data(data)
+            return None
+        end = data.find(b"\r\n\r\n")
+        size = len(data)
+        if end == -1 or end > self.max_start_line_size or end + 4 > self.max_header_size:
+            self._buf += data
+            return None
+        if end + 4 == size:
+            m = _REQUEST_HEAD_RE.match(data.decode("latin-1"), 0, end + 2)
+        else:
+            m = _REQUEST_HEAD_RE.match(data[: end + 2].decode("latin-1"))
+        if m is None:
+            # Leading empty lines or a malformed head: next_event's parser
+            # names the error.
+            self._buf += data
+            return None
+        method, target, version, fields = m.groups()
+        lines = fields.split("\r\n")
+        lines.pop()  # the empty string after the last CRLF
+        if len(lines) > self.max_header_count:
+            self._buf += data
+            return None
+        d: dict[str, list[str]] = {}
+        cache = _NORMALIZED
+        for line in lines:
+            name, _, value = line.partition(":")
+            norm = cache.get(name) or _normalize_name(name)
+            value = value.strip(" \t")
+            values = d.get(norm)
+            if values is None:
+                d[norm] = [value]
+            else:
+                values.append(value)
+        if end + 4 != size:
+            self._buf += data[end + 4 :]
+        try:
+            return self._request_semantics(method, target, version, d, len(lines) != len(d))
+        except HTTPInputError:
+            self._state = _ERROR
+            self.keep_alive = False
+            raise
+
     def take_end(self) -> bool:
         """Consume the `EndOfMessage` owed right after a bodiless head.
 

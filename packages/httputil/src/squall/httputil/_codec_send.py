@@ -38,6 +38,8 @@ class _Sender(_CodecFields):
         start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
         extra: list[tuple[str, str]] | None = None,
+        *,
+        date: str | None = None,
     ) -> list[bytes]:
         """Serialize a message head and choose the body framing.
 
@@ -60,6 +62,9 @@ class _Sender(_CodecFields):
                 ``Transfer-Encoding`` and ``Connection`` given here count
                 exactly as if they were in ``headers`` (a ``Content-Length``
                 in both is two values, which is an error).
+            date: A ``Date`` value (an IMF-fixdate, see `format_timestamp`)
+                to send when ``headers`` has no ``Date`` field: an origin
+                server must send one (RFC 9110 section 6.6.1).
 
         Returns:
             A list of bytes to write.
@@ -138,6 +143,8 @@ class _Sender(_CodecFields):
                 if name not in _VALID_NAMES:
                     _check_name(name)
                 lines.append(f"{name}: {value}\r\n")
+        if date is not None and "Date" not in d:
+            lines.append(f"Date: {date}\r\n")
         lines.append("\r\n")
         try:
             head = "".join(lines).encode("latin-1")

@@ -66,6 +66,9 @@ class HTTPServerRequest:
     query: str
     _body_future: asyncio.Future[None] | None
     # Computed on first access (see __getattr__), then plain attributes.
+    remote_ip: str | None
+    protocol: str
+    host: str
     host_name: str
     query_arguments: dict[str, list[bytes]]
     arguments: dict[str, list[bytes]]
@@ -90,16 +93,10 @@ class HTTPServerRequest:
         self.version = version
         self.headers = headers if headers is not None else HTTPHeaders()
         self.body = body or b""
-
-        context = getattr(connection, "context", None)
-        if context is None:
-            self.remote_ip: str | None = None
-            self.protocol: str = "http"
-        else:
-            self.remote_ip = getattr(context, "remote_ip", None)
-            self.protocol = getattr(context, "protocol", None) or "http"
-
-        self.host = host or self.headers.get("Host") or "127.0.0.1"
+        # remote_ip, protocol and host are computed on first use (see
+        # __getattr__) unless given here: most requests never read them.
+        if host:
+            self.host = host
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
@@ -132,15 +129,26 @@ class HTTPServerRequest:
         authority, tail = rest[:cut], rest[cut:]
         path, _, self.query = tail.partition("?")
         self.path = path or "/"
-        if host is None and authority:
+        if not host and authority:
             self.host = authority
 
     def __getattr__(self, name: str) -> Any:
-        # Only called for attributes not set yet: ``host_name``,
-        # ``query_arguments`` and ``arguments`` are computed on first use
-        # (most requests never read them) and stored as plain attributes.
-        if name == "query_arguments":
-            value: Any = _parse_qs_bytes(self.query) if self.query else {}
+        # Only called for attributes not set yet: ``host``, ``host_name``,
+        # ``remote_ip``, ``protocol``, ``query_arguments`` and ``arguments``
+        # are computed on first use (most requests never read them all) and
+        # stored as plain attributes, which the application may also set.
+        if name == "remote_ip" or name == "protocol":
+            context = getattr(self.__dict__.get("connection"), "context", None)
+            remote_ip = getattr(context, "remote_ip", None)
+            protocol = getattr(context, "protocol", None) or "http"
+            self.__dict__.setdefault("remote_ip", remote_ip)
+            self.__dict__.setdefault("protocol", protocol)
+            return self.__dict__[name]
+        value: Any
+        if name == "host":
+            value = self.headers.get("Host") or "127.0.0.1"
+        elif name == "query_arguments":
+            value = _parse_qs_bytes(self.query) if self.query else {}
         elif name == "arguments":
             value = {k: list(v) for k, v in self.query_arguments.items()}
         elif name == "host_name":
