@@ -13,6 +13,10 @@ import pytest
 from squall.ioloop import IOLoop
 from squall.testing import AsyncTestCase, ExpectLog, LeakWarning, gen_test
 
+# The cases run here report their leaks as warnings that the tests collect,
+# whatever policy the surrounding pytest run has (squall_leaks = error).
+pytestmark = pytest.mark.squall_leaks("warn")
+
 
 def run_case(case: type[unittest.TestCase], name: str) -> tuple[unittest.TestResult, list[Any]]:
     """Run one test method; return the result and the warnings it issued."""

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 pytest_plugins = ["_pytest.pytester"]  # the `pytester` fixture
 
 # In-process runs restore sys.modules afterwards, so a plugin that imports a
 # lot lazily (hypothesis, in its terminal summary) would do it again each run.
-QUIET = ("-p", "no:cacheprovider", "-p", "no:hypothesispytest")
+# The inner runs happen in this process: reset a LeakWarning filter that the
+# outer run may have (-W error::squall.testing.LeakWarning); tests that want
+# one pass it after these.
+QUIET = (
+    "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "-W", "default::squall.testing.LeakWarning"
+)
 
 
 def run(pytester: pytest.Pytester, source: str, *args: str) -> pytest.RunResult:
@@ -328,16 +335,121 @@ def test_https_through_http_server_options(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=1)
 
 
-def test_app_fixture_is_required(pytester: pytest.Pytester) -> None:
+def test_app_fixture_is_required_for_paths_only(pytester: pytest.Pytester) -> None:
     result = run(
         pytester,
         """
-        async def test_needs_app(fetch):
+        import asyncio
+        import pytest
+        from squall.httputil import HTTPHeaders, ResponseStartLine
+
+        def constant(request):
+            request.connection.write_headers(
+                ResponseStartLine("HTTP/1.1", 302, "Found"),
+                HTTPHeaders({"Content-Length": "2", "Location": "/elsewhere"}),
+                b"hi",
+            )
+            request.connection.finish()
+
+        async def test_absolute_urls_need_no_app(fetch, serve, request):
+            other = serve(constant)
+            response = await fetch(f"http://127.0.0.1:{other.port}/x")
+            # The fetch fixture's defaults: the redirect is returned as it is.
+            assert (response.code, response.body) == (302, b"hi")
+            assert "http_server" not in request.fixturenames
+
+        async def test_plain_asyncio_server(fetch):
+            async def answer(reader, writer):
+                await reader.readuntil(b"\\r\\n\\r\\n")
+                writer.write(b"HTTP/1.1 503 Busy\\r\\nContent-Length: 4\\r\\n\\r\\nbusy")
+                await writer.drain()
+                writer.close()
+
+            server = await asyncio.start_server(answer, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            try:
+                response = await fetch(f"http://127.0.0.1:{port}/", headers={"Connection": "close"})
+            finally:
+                server.close()
+                await server.wait_closed()
+            assert (response.code, response.body) == (503, b"busy")
+
+        async def test_path_without_app(fetch):
+            await fetch("/needs-a-server")
+
+        def test_port_without_app(fetch):
+            fetch.port
+
+        async def test_raw_request_without_app(raw_request):
             pass
         """,
     )
-    result.assert_outcomes(errors=1)
-    result.stdout.fnmatch_lines(["*fixture 'app' not found*"])
+    result.assert_outcomes(passed=2, failed=2, errors=1)
+    for test in ("test_path_without_app", "test_port_without_app", "test_raw_request_without_app"):
+        result.stdout.fnmatch_lines(
+            [
+                f"*LookupError: test_it.py::{test} needs the http_server fixture*which serves "
+                "your 'app' fixture, and there is none: define an 'app' fixture*fetch() also "
+                "takes an absolute URL*",
+            ]
+        )
+
+
+def test_app_and_server_options_may_be_parametrized(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        import pytest
+        from conftest import handle
+        from squall.testing import get_test_ssl_options
+
+        @pytest.mark.parametrize("app", [handle])
+        def test_app(fetch):
+            assert fetch("/p").body == b"GET /p http "
+
+        @pytest.mark.parametrize("http_server_options", [{"ssl_options": get_test_ssl_options()}])
+        async def test_options(fetch):
+            assert (await fetch("/t")).body == b"GET /t https "
+        """,
+    )
+    result.assert_outcomes(passed=2)
+
+
+def test_server_starts_when_a_path_needs_it(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(APP)
+    result = run(
+        pytester,
+        """
+        import pytest
+        import squall.httpserver
+
+        started = []
+
+        @pytest.fixture(autouse=True)
+        def count_servers(monkeypatch):
+            class Counted(squall.httpserver.HTTPServer):
+                def __init__(self, *args, **kwargs):
+                    started.append(True)
+                    super().__init__(*args, **kwargs)
+
+            monkeypatch.setattr(squall.httpserver, "HTTPServer", Counted)
+            started.clear()
+
+        async def test_lazy(fetch):
+            assert started == []
+            assert (await fetch("/one")).body == b"GET /one http "
+            assert started == [True]
+            assert fetch.base_url == f"http://127.0.0.1:{fetch.port}"
+            assert (await fetch("/two")).body == b"GET /two http "
+            assert started == [True]
+
+        def test_port_first(fetch, http_port):
+            assert started == [True]
+            assert fetch.port == http_port
+        """,
+    )
+    result.assert_outcomes(passed=2)
 
 
 def test_hanging_sync_fetch_is_stopped(
@@ -621,6 +733,10 @@ def test_callback_error_is_not_hidden_by_a_leak(pytester: pytest.Pytester) -> No
             io_loop.call_later(30, print)
             io_loop.add_callback(explode)
         """,
+        "-W",
+        "error::squall.testing.LeakWarning",
     )
-    result.assert_outcomes(passed=1, errors=1, warnings=1)
+    result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*LookupError: from a callback*"])
+    if sys.version_info >= (3, 11):  # notes
+        result.stdout.fnmatch_lines(["*the test also left work on its event loop:*", "*timer still scheduled*"])

@@ -10,9 +10,10 @@ here:
 - `wsgiref_server`: the stdlib's reference WSGI server in a thread.
 - `gunicorn_server`: gunicorn in a subprocess (sync worker).
 - `uvicorn_server`: uvicorn's ``Server`` in a thread.
-- `fetch_at`: ``await fetch_at(port, path, **kwargs)``, the plugin's
-  ``http_client`` aimed at one of them, with the ``fetch`` fixture's
-  defaults (4xx/5xx returned, redirects not followed, bodies as sent).
+
+The plugin's ``fetch`` fixture takes their absolute URLs
+(``await fetch(f"http://127.0.0.1:{port}/path")``) with its usual defaults
+(4xx/5xx returned, redirects not followed, bodies as sent).
 
 Every wait is bounded (a socket timeout, a deadline or the plugin's test
 timeout).
@@ -30,13 +31,11 @@ import sys
 import threading
 import time
 import wsgiref.simple_server
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-
-from squall.httpclient import AsyncHTTPClient, HTTPResponse
 
 TIMEOUT = 10.0
 
@@ -53,24 +52,6 @@ def block_until(condition: Callable[[], bool], timeout: float = TIMEOUT) -> None
         if time.monotonic() > deadline:
             raise AssertionError("condition not reached in time")
         time.sleep(0.005)
-
-
-@pytest.fixture
-def fetch_at(http_client: AsyncHTTPClient) -> Callable[..., Awaitable[HTTPResponse]]:
-    """``await fetch_at(port, path, **kwargs)``: a request to 127.0.0.1:port.
-
-    The keyword arguments are those of ``AsyncHTTPClient.fetch``; as with
-    the plugin's ``fetch``, an error status is returned rather than raised
-    and redirects and compressed bodies are left as they are.
-    """
-
-    def fetch_at(port: int, path: str, **kwargs: Any) -> Awaitable[HTTPResponse]:
-        kwargs.setdefault("raise_error", False)
-        kwargs.setdefault("follow_redirects", False)
-        kwargs.setdefault("decompress_response", False)
-        return http_client.fetch(f"http://127.0.0.1:{port}{path}", **kwargs)
-
-    return fetch_at
 
 
 class _QuietHandler(wsgiref.simple_server.WSGIRequestHandler):

@@ -2,8 +2,8 @@
 
 Most tests go through a real WSGI server (the stdlib's wsgiref in a thread,
 gunicorn in a subprocess, CGIHandler in a subprocess), as ``async def`` tests
-on squall-testing's loop that fetch with its ``http_client`` (``fetch_at``,
-conftest.py); a few call the WSGI callable directly where a server would
+on squall-testing's loop that fetch with its ``fetch`` fixture and the
+server's absolute URL; a few call the WSGI callable directly where a server would
 hide what is checked.
 """
 
@@ -32,7 +32,7 @@ from squall.web import HTTPError, RequestHandler, asynchronous, stream_request_b
 
 SECRET = "wsgi-test-secret-0123456789abcdef"
 
-FetchAt = Callable[..., Awaitable[HTTPResponse]]
+Fetch = Callable[..., Awaitable[HTTPResponse]]
 
 
 class Hello(RequestHandler):
@@ -329,15 +329,15 @@ def port(tmp_path: Path, wsgiref_server: Callable[[Any], int]) -> int:
     return wsgiref_server(make_app(tmp_path))
 
 
-async def test_hello_and_404(port: int, fetch_at: FetchAt) -> None:
-    resp = await fetch_at(port, "/hello")
+async def test_hello_and_404(port: int, fetch: Fetch) -> None:
+    resp = await fetch(f"http://127.0.0.1:{port}/hello")
     assert (resp.code, resp.body) == (200, b"Hello, world")
     assert resp.headers.get("Etag")
-    assert (await fetch_at(port, "/missing")).code == 404
+    assert (await fetch(f"http://127.0.0.1:{port}/missing")).code == 404
 
 
-async def test_path_and_query_arguments_are_decoded(port: int, fetch_at: FetchAt) -> None:
-    resp = await fetch_at(port, "/echo/caf%C3%A9%20x?q=%E2%9C%93")
+async def test_path_and_query_arguments_are_decoded(port: int, fetch: Fetch) -> None:
+    resp = await fetch(f"http://127.0.0.1:{port}/echo/caf%C3%A9%20x?q=%E2%9C%93")
     assert resp.code == 200
     data = resp.body.decode()
     assert '"word": "caf\\u00e9 x"' in data
@@ -345,16 +345,15 @@ async def test_path_and_query_arguments_are_decoded(port: int, fetch_at: FetchAt
     assert '"path": "/echo/caf%C3%A9%20x"' in data
 
 
-async def test_form_post_multipart_and_connection_facts(port: int, fetch_at: FetchAt) -> None:
+async def test_form_post_multipart_and_connection_facts(port: int, fetch: Fetch) -> None:
     boundary = "XyZ"
     body = (
         f"--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nAda\r\n"
         f"--{boundary}\r\nContent-Disposition: form-data; name=\"doc\"; filename=\"a.txt\"\r\n"
         f"Content-Type: text/plain\r\n\r\nhello file\r\n--{boundary}--\r\n"
     ).encode()
-    resp = await fetch_at(
-        port,
-        "/echo/w",
+    resp = await fetch(
+        f"http://127.0.0.1:{port}/echo/w",
         method="POST",
         body=body,
         headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
@@ -368,30 +367,29 @@ async def test_form_post_multipart_and_connection_facts(port: int, fetch_at: Fet
     assert f'"host": "127.0.0.1:{port}"' in text
 
 
-async def test_cookies_and_signed_cookies(port: int, fetch_at: FetchAt) -> None:
-    resp = await fetch_at(port, "/cookies?action=set")
+async def test_cookies_and_signed_cookies(port: int, fetch: Fetch) -> None:
+    resp = await fetch(f"http://127.0.0.1:{port}/cookies?action=set")
     assert resp.code == 200
     set_cookies = resp.headers.get_list("Set-Cookie")
     assert len(set_cookies) == 2
     jar = "; ".join(c.split(";", 1)[0] for c in set_cookies)
-    resp = await fetch_at(port, "/cookies?action=get", headers={"Cookie": jar})
+    resp = await fetch(f"http://127.0.0.1:{port}/cookies?action=get", headers={"Cookie": jar})
     assert resp.body.decode() == '{"plain": "v1", "signed": "secret-value"}'
     tampered = re.sub(r"signed=([^;]*)", lambda m: "signed=" + m.group(1)[:-2] + "00", jar)
-    resp = await fetch_at(port, "/cookies?action=get", headers={"Cookie": tampered})
+    resp = await fetch(f"http://127.0.0.1:{port}/cookies?action=get", headers={"Cookie": tampered})
     assert resp.body.decode() == '{"plain": "v1", "signed": null}'
 
 
-async def test_xsrf(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch_at: FetchAt) -> None:
+async def test_xsrf(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch: Fetch) -> None:
     port = wsgiref_server(make_app(tmp_path, xsrf_cookies=True))
-    resp = await fetch_at(port, "/form")
+    resp = await fetch(f"http://127.0.0.1:{port}/form")
     cookie = resp.headers.get_list("Set-Cookie")[0].split(";", 1)[0]
     token = resp.body.decode()
     form = {"Content-Type": "application/x-www-form-urlencoded"}
-    refused = await fetch_at(port, "/form", method="POST", body=b"x=1", headers=form)
+    refused = await fetch(f"http://127.0.0.1:{port}/form", method="POST", body=b"x=1", headers=form)
     assert refused.code == 403
-    accepted = await fetch_at(
-        port,
-        "/form",
+    accepted = await fetch(
+        f"http://127.0.0.1:{port}/form",
         method="POST",
         body=urllib.parse.urlencode({"x": "1", "_xsrf": token}).encode(),
         headers={**form, "Cookie": cookie},
@@ -399,77 +397,77 @@ async def test_xsrf(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch_
     assert (accepted.code, accepted.body.decode()) == (200, "accepted 1")
 
 
-async def test_templates_autoescape_and_static_url(port: int, fetch_at: FetchAt) -> None:
-    resp = await fetch_at(port, "/page")
+async def test_templates_autoescape_and_static_url(port: int, fetch: Fetch) -> None:
+    resp = await fetch(f"http://127.0.0.1:{port}/page")
     assert resp.code == 200
     text = resp.body.decode()
     assert "<h1>&lt;b&gt;bold&lt;/b&gt;</h1><i>a</i><i>b</i>" in text
     assert 'name="_xsrf"' in text
     match = re.search(r'src="(/static/logo\.txt\?v=[0-9a-f]+)"', text)
     assert match is not None
-    static = await fetch_at(port, match.group(1))
+    static = await fetch(f"http://127.0.0.1:{port}{match.group(1)}")
     assert (static.code, static.body) == (200, b"LOGO" * 10)
     assert "max-age" in (static.headers.get("Cache-Control") or "")
 
 
-async def test_locale(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch_at: FetchAt) -> None:
+async def test_locale(tmp_path: Path, wsgiref_server: Callable[[Any], int], fetch: Fetch) -> None:
     translations = tmp_path / "translations"
     translations.mkdir()
     (translations / "es_ES.csv").write_text('"Sign in","Iniciar sesión"\n', encoding="utf-8")
     squall.locale.load_translations(str(translations))
     try:
         port = wsgiref_server(make_app(tmp_path))
-        resp = await fetch_at(port, "/lang", headers={"Accept-Language": "es-ES,es;q=0.9"})
+        resp = await fetch(f"http://127.0.0.1:{port}/lang", headers={"Accept-Language": "es-ES,es;q=0.9"})
         assert resp.body.decode() == '{"code": "es_ES", "text": "Iniciar sesi\\u00f3n"}'
-        resp = await fetch_at(port, "/lang", headers={"Accept-Language": "fr"})
+        resp = await fetch(f"http://127.0.0.1:{port}/lang", headers={"Accept-Language": "fr"})
         assert resp.body.decode() == '{"code": "en_US", "text": "Sign in"}'
     finally:
         squall.locale.reset()
 
 
 async def test_static_files_validators_ranges_and_big_file(
-    port: int, fetch_at: FetchAt, tmp_path: Path
+    port: int, fetch: Fetch, tmp_path: Path
 ) -> None:
-    resp = await fetch_at(port, "/static/logo.txt")
+    resp = await fetch(f"http://127.0.0.1:{port}/static/logo.txt")
     assert resp.code == 200
     etag = resp.headers.get("Etag")
     assert etag
-    assert (await fetch_at(port, "/static/logo.txt", headers={"If-None-Match": etag})).code == 304
-    ranged = await fetch_at(port, "/static/logo.txt", headers={"Range": "bytes=4-7"})
+    assert (await fetch(f"http://127.0.0.1:{port}/static/logo.txt", headers={"If-None-Match": etag})).code == 304
+    ranged = await fetch(f"http://127.0.0.1:{port}/static/logo.txt", headers={"Range": "bytes=4-7"})
     assert (ranged.code, ranged.body) == (206, b"LOGO")
-    head = await fetch_at(port, "/static/logo.txt", method="HEAD")
+    head = await fetch(f"http://127.0.0.1:{port}/static/logo.txt", method="HEAD")
     assert (head.code, head.body, head.headers.get("Content-Length")) == (200, b"", "40")
-    big = await fetch_at(port, "/static/big.bin")
+    big = await fetch(f"http://127.0.0.1:{port}/static/big.bin")
     assert big.code == 200
     assert big.body == (tmp_path / "static" / "big.bin").read_bytes()
-    assert (await fetch_at(port, "/static/../templates/page.html")).code in (403, 404)
+    assert (await fetch(f"http://127.0.0.1:{port}/static/../templates/page.html")).code in (403, 404)
 
 
-async def test_errors(port: int, fetch_at: FetchAt, caplog: pytest.LogCaptureFixture) -> None:
+async def test_errors(port: int, fetch: Fetch, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="squall.application"):
-        resp = await fetch_at(port, "/boom")
+        resp = await fetch(f"http://127.0.0.1:{port}/boom")
     assert resp.code == 500
     assert b"Traceback" not in resp.body
     assert any("boom" in str(r.exc_info) for r in caplog.records if r.exc_info)
-    teapot = await fetch_at(port, "/teapot")
+    teapot = await fetch(f"http://127.0.0.1:{port}/teapot")
     assert (teapot.code, teapot.reason, teapot.body) == (418, "I am a teapot", b"custom error 418")
-    assert (await fetch_at(port, "/hello", method="DELETE")).code == 405
+    assert (await fetch(f"http://127.0.0.1:{port}/hello", method="DELETE")).code == 405
 
 
-async def test_redirect_flush_and_headers(port: int, fetch_at: FetchAt) -> None:
-    moved = await fetch_at(port, "/moved")
+async def test_redirect_flush_and_headers(port: int, fetch: Fetch) -> None:
+    moved = await fetch(f"http://127.0.0.1:{port}/moved")
     assert (moved.code, moved.headers.get("Location")) == (301, "/hello")
-    flushed = await fetch_at(port, "/flushed")
+    flushed = await fetch(f"http://127.0.0.1:{port}/flushed")
     assert (flushed.code, flushed.body) == (200, b"part1,part2")
-    resp = await fetch_at(port, "/headers", headers={"X-Custom": "yes"})
+    resp = await fetch(f"http://127.0.0.1:{port}/headers", headers={"X-Custom": "yes"})
     assert resp.body.decode() == "yes"
     assert resp.headers.get("X-Answer") == "42"
     assert resp.headers.get_list("X-Many") == ["a", "b"]
 
 
-async def test_streamed_request_body(port: int, fetch_at: FetchAt) -> None:
+async def test_streamed_request_body(port: int, fetch: Fetch) -> None:
     body = b"z" * 200_000
-    resp = await fetch_at(port, "/upload", method="PUT", body=body)
+    resp = await fetch(f"http://127.0.0.1:{port}/upload", method="PUT", body=body)
     assert resp.code == 200
     text = resp.body.decode()
     assert '"received": 200000' in text
@@ -522,9 +520,9 @@ def test_async_handlers_are_refused_with_a_clear_error(
     assert (status, body) == ("200 OK", b"Hello, world")
 
 
-async def test_async_handler_gives_500_through_a_server(port: int, fetch_at: FetchAt) -> None:
-    assert (await fetch_at(port, "/async-get")).code == 500
-    assert (await fetch_at(port, "/hello")).code == 200
+async def test_async_handler_gives_500_through_a_server(port: int, fetch: Fetch) -> None:
+    assert (await fetch(f"http://127.0.0.1:{port}/async-get")).code == 500
+    assert (await fetch(f"http://127.0.0.1:{port}/hello")).code == 200
 
 
 class _no_warnings:
@@ -586,17 +584,16 @@ def gunicorn_port(tmp_path: Path, gunicorn_server: Callable[..., int]) -> int:
 
 # gunicorn's sync worker may be slow to answer its first request on a busy machine.
 @pytest.mark.squall_timeout(20)
-async def test_gunicorn_serves_a_wsgi_application(gunicorn_port: int, fetch_at: FetchAt) -> None:
+async def test_gunicorn_serves_a_wsgi_application(gunicorn_port: int, fetch: Fetch) -> None:
     port = gunicorn_port
-    resp = await fetch_at(port, "/?q=1")
+    resp = await fetch(f"http://127.0.0.1:{port}/?q=1")
     assert resp.code == 200
     assert resp.body == b'{"method": "GET", "q": "1"}'
     cookie = resp.headers["Set-Cookie"].split(";", 1)[0]
-    assert (await fetch_at(port, "/who", headers={"Cookie": cookie})).body == b"gunicorn"
-    assert (await fetch_at(port, "/who")).body == b"nobody"
-    posted = await fetch_at(
-        port,
-        "/",
+    assert (await fetch(f"http://127.0.0.1:{port}/who", headers={"Cookie": cookie})).body == b"gunicorn"
+    assert (await fetch(f"http://127.0.0.1:{port}/who")).body == b"nobody"
+    posted = await fetch(
+        f"http://127.0.0.1:{port}/",
         method="POST",
         body=b"v=ok",
         headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -608,18 +605,17 @@ async def test_gunicorn_serves_a_wsgi_application(gunicorn_port: int, fetch_at: 
         await write(b"v=chun")
         await write(b"ked")
 
-    chunked = await fetch_at(
-        port,
-        "/",
+    chunked = await fetch(
+        f"http://127.0.0.1:{port}/",
         method="POST",
         body_producer=pieces,
         headers={"Content-Type": "application/x-www-form-urlencoded"},
     )
     assert (chunked.code, chunked.body) == (200, b"posted chunked")
-    css = await fetch_at(port, "/static/style.css")
+    css = await fetch(f"http://127.0.0.1:{port}/static/style.css")
     assert (css.code, css.body) == (200, b"body { color: red }")
     assert css.headers.get("Content-Type") == "text/css"
-    assert (await fetch_at(port, "/missing")).code == 404
+    assert (await fetch(f"http://127.0.0.1:{port}/missing")).code == 404
 
 
 # -- the adapter's own machinery -------------------------------------------

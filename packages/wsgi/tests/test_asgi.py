@@ -3,8 +3,8 @@ applications on squall's HTTPServer (ASGIContainer).
 
 The tests run on squall-testing's loop: ``serve(ASGIContainer(app))`` puts
 squall's server on it, uvicorn runs in a thread (conftest.py), and requests
-go out with squall's client (the ``fetch`` that ``serve`` returns, or
-``fetch_at`` for uvicorn) or ``asyncio.open_connection``.
+go out with squall's client (the ``fetch`` that ``serve`` returns, or the
+``fetch`` fixture with uvicorn's absolute URL) or ``asyncio.open_connection``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from squall.wsgi import ASGIAdapter, ASGIContainer
 TIMEOUT = 10.0
 SECRET = "asgi-test-secret-0123456789abcdef"
 
-FetchAt = Callable[..., Awaitable[HTTPResponse]]
+Fetch = Callable[..., Awaitable[HTTPResponse]]
 Serve = Callable[..., Any]
 
 
@@ -186,15 +186,15 @@ def uvicorn_port(tmp_path: Path, uvicorn_server: Callable[..., int]) -> Iterator
     events["gate"].set()
 
 
-async def test_uvicorn_serves_squall(uvicorn_port: int, fetch_at: FetchAt) -> None:
+async def test_uvicorn_serves_squall(uvicorn_port: int, fetch: Fetch) -> None:
     port = uvicorn_port
-    resp = await fetch_at(port, "/hello")
+    resp = await fetch(f"http://127.0.0.1:{port}/hello")
     assert (resp.code, resp.body, resp.headers.get("Content-Length")) == (
         200,
         b"Hello, world",
         "12",
     )
-    info = json.loads((await fetch_at(port, "/info/caf%C3%A9?q=1", headers={"X-Custom": "yes"})).body)
+    info = json.loads((await fetch(f"http://127.0.0.1:{port}/info/caf%C3%A9?q=1", headers={"X-Custom": "yes"})).body)
     assert info == {
         "word": "café",
         "q": "1",
@@ -204,8 +204,8 @@ async def test_uvicorn_serves_squall(uvicorn_port: int, fetch_at: FetchAt) -> No
         "path": "/info/caf%C3%A9",
         "custom": "yes",
     }
-    assert (await fetch_at(port, "/missing")).code == 404
-    head = await fetch_at(port, "/static/big.bin", method="HEAD")
+    assert (await fetch(f"http://127.0.0.1:{port}/missing")).code == 404
+    head = await fetch(f"http://127.0.0.1:{port}/static/big.bin", method="HEAD")
     assert (head.code, head.body, head.headers.get("Content-Length")) == (
         200,
         b"",
@@ -213,29 +213,27 @@ async def test_uvicorn_serves_squall(uvicorn_port: int, fetch_at: FetchAt) -> No
     )
 
 
-async def test_uvicorn_cookies_xsrf_and_form(uvicorn_port: int, fetch_at: FetchAt) -> None:
+async def test_uvicorn_cookies_xsrf_and_form(uvicorn_port: int, fetch: Fetch) -> None:
     port = uvicorn_port
-    set_resp = await fetch_at(port, "/signed?set=1")
+    set_resp = await fetch(f"http://127.0.0.1:{port}/signed?set=1")
     jar = "; ".join(c.split(";", 1)[0] for c in set_resp.headers.get_list("Set-Cookie"))
-    assert (await fetch_at(port, "/signed", headers={"Cookie": jar})).body == b"ada"
-    assert (await fetch_at(port, "/signed")).body == b"anonymous"
-    form = await fetch_at(port, "/form")
+    assert (await fetch(f"http://127.0.0.1:{port}/signed", headers={"Cookie": jar})).body == b"ada"
+    assert (await fetch(f"http://127.0.0.1:{port}/signed")).body == b"anonymous"
+    form = await fetch(f"http://127.0.0.1:{port}/form")
     token = form.body.decode()
     xsrf_cookie = form.headers.get_list("Set-Cookie")[0].split(";", 1)[0]
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
-    refused = await fetch_at(port, "/form", method="POST", body=b"a=1", headers=headers)
+    refused = await fetch(f"http://127.0.0.1:{port}/form", method="POST", body=b"a=1", headers=headers)
     assert refused.code == 403
-    accepted = await fetch_at(
-        port,
-        "/form",
+    accepted = await fetch(
+        f"http://127.0.0.1:{port}/form",
         method="POST",
         body=urllib.parse.urlencode({"_xsrf": token}).encode(),
         headers={**headers, "Cookie": xsrf_cookie},
     )
     assert (accepted.code, accepted.body) == (200, b"ok")
-    posted = await fetch_at(
-        port,
-        "/info/w",
+    posted = await fetch(
+        f"http://127.0.0.1:{port}/info/w",
         method="POST",
         body=urllib.parse.urlencode({"v": "x", "_xsrf": token}).encode(),
         headers={**headers, "Cookie": xsrf_cookie},
@@ -243,7 +241,7 @@ async def test_uvicorn_cookies_xsrf_and_form(uvicorn_port: int, fetch_at: FetchA
     assert (posted.code, posted.body, posted.headers.get("X-Word")) == (201, b"got x", "w")
 
 
-async def test_uvicorn_streaming_response(uvicorn_port: int, fetch_at: FetchAt) -> None:
+async def test_uvicorn_streaming_response(uvicorn_port: int, fetch: Fetch) -> None:
     received: list[bytes] = []
 
     def on_chunk(chunk: bytes) -> None:
@@ -251,7 +249,7 @@ async def test_uvicorn_streaming_response(uvicorn_port: int, fetch_at: FetchAt) 
         if b"".join(received) == b"first;":
             events["gate"].set()  # the client has it: the handler may go on
 
-    await fetch_at(uvicorn_port, "/stream", streaming_callback=on_chunk)
+    await fetch(f"http://127.0.0.1:{uvicorn_port}/stream", streaming_callback=on_chunk)
     assert received[0] == b"first;"
     assert b"".join(received) == b"first;second"
 
@@ -267,32 +265,32 @@ async def test_uvicorn_disconnect_reaches_on_connection_close(uvicorn_port: int)
     await wait_until(events["left"].is_set)
 
 
-async def test_uvicorn_async_features(uvicorn_port: int, fetch_at: FetchAt) -> None:
+async def test_uvicorn_async_features(uvicorn_port: int, fetch: Fetch) -> None:
     port = uvicorn_port
-    assert (await fetch_at(port, "/callback")).body == b"called back"
+    assert (await fetch(f"http://127.0.0.1:{port}/callback")).body == b"called back"
     pieces = [b"a" * 30000 for _ in range(10)]
-    status, body = await chunked_request(lambda p, **kw: fetch_at(port, p, **kw), "/upload", pieces)
+    status, body = await chunked_request(fetch, f"http://127.0.0.1:{port}/upload", pieces)
     assert status == 403  # XSRF applies to the streamed POST too
-    big = await fetch_at(port, "/static/big.bin")
+    big = await fetch(f"http://127.0.0.1:{port}/static/big.bin")
     assert big.body == bytes(range(256)) * 4096 * 2
-    assert (await fetch_at(port, "/boom")).code == 500
-    assert (await fetch_at(port, "/gone")).code == 410
+    assert (await fetch(f"http://127.0.0.1:{port}/boom")).code == 500
+    assert (await fetch(f"http://127.0.0.1:{port}/gone")).code == 410
 
 
 async def test_uvicorn_streamed_request_body(
-    tmp_path: Path, uvicorn_server: Callable[..., int], fetch_at: FetchAt
+    tmp_path: Path, uvicorn_server: Callable[..., int], fetch: Fetch
 ) -> None:
     app = squall.web.Application([(r"/upload", Upload)])
     port = uvicorn_server(ASGIAdapter(app))
     pieces = [b"a" * 30000 for _ in range(10)]
-    status, body = await chunked_request(lambda p, **kw: fetch_at(port, p, **kw), "/upload", pieces)
+    status, body = await chunked_request(fetch, f"http://127.0.0.1:{port}/upload", pieces)
     assert status == 200
     data = json.loads(body)
     assert data["total"] == 300000
     assert data["pieces"] > 1
 
 
-async def test_uvicorn_lifespan_hooks(tmp_path: Path, fetch_at: FetchAt) -> None:
+async def test_uvicorn_lifespan_hooks(tmp_path: Path, fetch: Fetch) -> None:
     calls: list[str] = []
 
     async def started() -> None:
@@ -314,7 +312,7 @@ async def test_uvicorn_lifespan_hooks(tmp_path: Path, fetch_at: FetchAt) -> None
         await wait_until(lambda: server.started or not thread.is_alive())
         assert calls == ["startup"]
         # A new connection each time: uvicorn's shutdown need not wait for it.
-        hello = await fetch_at(port, "/hello", headers={"Connection": "close"})
+        hello = await fetch(f"http://127.0.0.1:{port}/hello", headers={"Connection": "close"})
         assert hello.body == b"Hello, world"
     finally:
         server.should_exit = True

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from squall.ioloop import IOLoop
@@ -17,15 +17,19 @@ if TYPE_CHECKING:
 __all__ = ["Fetch", "resolve_url"]
 
 
-def resolve_url(base_url: str, path: str) -> str:
-    """``base_url + path``; an absolute ``http(s)://`` URL is used as it is."""
+def resolve_url(base_url: str | Callable[[], str], path: str) -> str:
+    """``base_url + path``; an absolute ``http(s)://`` URL is used as it is.
+
+    ``base_url`` may be a function, called only for a relative path (so
+    that the server behind it starts only when a test needs it).
+    """
     if not isinstance(path, str):
         raise TypeError(f"fetch() takes a path such as '/index' (a str), not {type(path).__name__}")
     if path.startswith(("http://", "https://")):
         return path
     if not path.startswith("/"):
         raise ValueError(f"fetch() path must start with '/' (or be an absolute URL), got {path!r}")
-    return base_url + path
+    return (base_url if isinstance(base_url, str) else base_url()) + path
 
 
 class Fetch:
@@ -35,16 +39,15 @@ class Fetch:
     are not decompressed unless asked (``follow_redirects=True``,
     ``decompress_response=True``), and 4xx/5xx answers are returned.
 
-    Attributes:
-        base_url: ``scheme://127.0.0.1:port`` of the server.
-        port: the server's port.
+    ``base_url`` may be a function that starts the server on first use:
+    then fetching an absolute URL needs no server of the test's own.
     """
 
     def __init__(
         self,
         io_loop: IOLoop,
         client: AsyncHTTPClient,
-        base_url: str,
+        base_url: str | Callable[[], str],
         *,
         timeout: float,
         hint: str,
@@ -52,11 +55,22 @@ class Fetch:
     ) -> None:
         self.io_loop = io_loop
         self.client = client
-        self.base_url = base_url
-        self.port = int(base_url.rsplit(":", 1)[1])
+        self._base_url = base_url
         self.timeout = timeout
         self._hint = hint
         self._errors = errors
+
+    @property
+    def base_url(self) -> str:
+        """``scheme://127.0.0.1:port`` of the server (started now if it was not yet)."""
+        if not isinstance(self._base_url, str):
+            self._base_url = self._base_url()
+        return self._base_url
+
+    @property
+    def port(self) -> int:
+        """The server's port (started now if it was not yet)."""
+        return int(self.base_url.rsplit(":", 1)[1])
 
     def __call__(self, path: str, raise_error: bool = False, **kwargs: Any) -> Any:
         """Start fetching ``path``; see the ``fetch`` fixture.
@@ -66,7 +80,7 @@ class Fetch:
             `HTTPResponse`; elsewhere, the `HTTPResponse` itself.
         """
         __tracebackhide__ = True  # pytest: show the test's frames, not ours
-        url = resolve_url(self.base_url, path)
+        url = resolve_url(lambda: self.base_url, path)
         # Show the application's answer as it is: a test asserts on the 302
         # and its Location, or on the gzip body and its Content-Encoding.
         kwargs.setdefault("follow_redirects", False)

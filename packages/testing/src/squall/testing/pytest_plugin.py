@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from squall.httpserver import HTTPServer
 
 __all__ = [
+    "app",
     "base_url",
     "fetch",
     "http_client",
@@ -251,16 +252,16 @@ def io_loop(request: pytest.FixtureRequest, squall_leaks: str) -> Iterator[IOLoo
             errors.uninstall()
             del request.node.stash[_ERRORS]
     error = errors.pop_error()
-    if leaks:
-        # A callback error says more than the leftovers: never hide it behind them.
-        warn_leaks(
-            request.node.nodeid,
-            leaks,
-            getattr(request.node, "obj", None),
-            "warn" if error is not None else policy,
-        )
     if error is not None:
+        # The callback error fails the test and says more than the leftovers:
+        # they go in a note, not in a warning that an error filter would raise.
+        if leaks:
+            add_note = getattr(error, "add_note", None)  # Python 3.11+
+            if add_note is not None:
+                add_note("the test also left work on its event loop:\n  " + "\n  ".join(leaks))
         raise error
+    if leaks:
+        warn_leaks(request.node.nodeid, leaks, getattr(request.node, "obj", None), policy)
 
 
 @pytest.fixture
@@ -287,6 +288,29 @@ def http_server_options() -> dict[str, Any]:
     return {}
 
 
+class _NoApp:
+    """What the plugin's ``app`` fixture gives: no application was defined."""
+
+    def __repr__(self) -> str:
+        return "<no app fixture defined>"
+
+
+_NO_APP = _NoApp()
+
+
+@pytest.fixture
+def app() -> Any:
+    """The application to serve: **define this fixture yourself**.
+
+    Return a ``squall.web.Application``, an `HTTPServerConnectionDelegate`
+    or a ``callback(request)`` from an ``app`` fixture in your test module
+    or ``conftest.py`` (or parametrize ``app``). The plugin's own stands for
+    "none": ``http_server`` then fails with a message saying so, while
+    ``fetch`` of absolute URLs works without one.
+    """
+    return _NO_APP
+
+
 @pytest.fixture
 def http_server(
     request: pytest.FixtureRequest,
@@ -300,7 +324,18 @@ def http_server(
     `HTTPServerConnectionDelegate` or a ``callback(request)``) in your test
     module or ``conftest.py``. The server stops at the end of the test,
     after the requests in flight finish.
+
+    Raises:
+        LookupError: no ``app`` fixture is defined.
     """
+    if app is _NO_APP:
+        raise LookupError(
+            f"{request.node.nodeid} needs the http_server fixture (through fetch of a path, "
+            "raw_request, http_port or base_url), which serves your 'app' fixture, and there "
+            "is none: define an 'app' fixture (in the test module or a conftest.py) returning "
+            "the application; fetch() also takes an absolute URL (http://127.0.0.1:<port>/path), "
+            "which needs no app"
+        )
     server, port = _start_server(app, http_server_options)
     request.node.stash[_PORT] = port
     try:
@@ -383,7 +418,8 @@ def fetch(
     request: pytest.FixtureRequest,
     io_loop: IOLoop,
     http_client: AsyncHTTPClient,
-    base_url: str,
+    app: Any,
+    http_server_options: dict[str, Any],
 ) -> Fetch:
     """Fetch a path from the ``http_server`` fixture: ``await fetch("/path", **kwargs)``.
 
@@ -394,15 +430,26 @@ def fetch(
     ``follow_redirects=True``; a compressed body stays compressed unless
     ``decompress_response=True``. Called from a plain (not ``async``) test,
     ``fetch`` runs the loop itself and returns the response directly.
+
+    An absolute URL (``http://127.0.0.1:8001/x``) is fetched as it is, with
+    the same defaults, and needs no ``app`` fixture: ``http_server`` starts
+    only when a path (or ``fetch.port``, ``fetch.base_url``) needs it.
     """
-    errors = request.node.stash.get(_ERRORS, None)
+    # ``app`` and ``http_server_options`` are parameters so that a test may
+    # parametrize them (pytest wants them in the fixture closure); the
+    # server itself starts on first use.
+
+    def start_server() -> str:
+        url: str = request.getfixturevalue("base_url")
+        return url
+
     return Fetch(
         io_loop,
         http_client,
-        base_url,
+        start_server,
         timeout=_timeout_of(request.node),
         hint=_HINT,
-        errors=errors,
+        errors=request.node.stash.get(_ERRORS, None),
     )
 
 
