@@ -45,6 +45,8 @@ class ResponseTimeoutError(TimeoutError):
         received: the bytes that had arrived (possibly ``b""``).
     """
 
+    __module__ = "squall.testing"  # the documented name, in tracebacks
+
     def __init__(self, message: str, received: bytes) -> None:
         super().__init__(message)
         self.received = received
