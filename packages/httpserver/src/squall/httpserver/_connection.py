@@ -141,7 +141,8 @@ class _RequestConnection(HTTPConnection):
         parts = codec.send_head(start_line, headers, date=proto._server._date)
         # (Annotated, not typing.cast: cast is a function call per response.)
         transport: asyncio.Transport = proto._transport  # type: ignore[assignment]
-        if isinstance(start_line, ResponseStartLine) and start_line.code < 200:
+        # (send_head accepted it: a server's start line is a ResponseStartLine.)
+        if start_line[1] < 200:  # type: ignore[operator]
             # Informational: the final head is still to come.
             transport.write(parts[0])
             return proto._write_future()
@@ -270,6 +271,41 @@ class _RequestConnection(HTTPConnection):
 
 class HTTP1ServerProtocol(asyncio.Protocol):
     """Serves HTTP/1.1 on one client connection (created by `HTTPServer`)."""
+
+    # Slots: an idle keep-alive connection is mostly this object, and a
+    # server may hold ten thousand of them.
+    __slots__ = (
+        "__weakref__",
+        "_server",
+        "_params",
+        "_scheme",
+        "_loop",
+        "_transport",
+        "_codec",
+        "_context",
+        "_request",
+        "_delegate",
+        "_blocked",
+        "_in_process",
+        "_request_done",
+        "_continue_pending",
+        "_pending",
+        "_reading_paused",
+        "_write_paused",
+        "_write_blocked",
+        "_drain_waiters",
+        "_done_future",
+        "_closed",
+        "_closing",
+        "_detached",
+        "_eof",
+        "_phase",
+        "_deadline",
+        "_max_body_size",
+        "_body_timeout",
+        "_ready",
+        "_callback",
+    )
 
     def __init__(self, server: HTTPServer, params: _Params, protocol: str) -> None:
         self._server = server
@@ -567,11 +603,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if self._closing:
             self._codec.keep_alive = False
         try:
+            # (Positional: this runs per request; see HTTPServerRequest's
+            # signature for the order.)
             server_request = HTTPServerRequest(
-                connection=request,
-                server_connection=self,
-                start_line=head.start_line,
-                headers=headers,
+                None, None, "HTTP/1.0", headers, None, None, None, request, head.start_line, self
             )
             server_request._parse_body()  # an HTTPInputError here becomes a 400
             result = callback(server_request)
@@ -734,7 +769,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if not codec.keep_alive or self._closing:
             self._close()
             return
-        codec.start_next_cycle()
+        buffered = codec.start_next_cycle()
         params = self._params
         self._max_body_size = codec.max_body_size = params.max_body_size
         self._body_timeout = params.body_timeout
@@ -750,7 +785,7 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         # The server's coarse clock (updated by its sweeper) saves a
         # loop.time() call per request; deadlines are checked by the
         # sweeper at the same granularity anyway.
-        if codec.buffered_size:
+        if buffered:
             self._phase = _HEAD
             self._deadline = self._server._now + params.header_timeout
         else:

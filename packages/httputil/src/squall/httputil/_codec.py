@@ -134,8 +134,12 @@ class HTTP1Codec(_Receiver, _Sender):
 
     # ------------------------------------------------------------------
     # Receiving
-    def start_next_cycle(self) -> None:
+    def start_next_cycle(self) -> bool:
         """Reset for the next message once both directions are complete.
+
+        Returns:
+            True if bytes of the next message are already buffered
+            (pipelined data): `next_event` has work to do at once.
 
         Raises:
             HTTPOutputError: If the current exchange is not finished on both
@@ -151,4 +155,5 @@ class HTTP1Codec(_Receiver, _Sender):
         self._state = _HEAD
         self._out = _OUT_IDLE
         self._request_method = None
+        return len(self._buf) != 0
 

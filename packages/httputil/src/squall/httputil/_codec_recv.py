@@ -96,6 +96,12 @@ _new_tuple = tuple.__new__
 # credentials are checked. Two of them are a 400, never "first wins" here and
 # "last wins" in a proxy (ROBUSTNESS.md 12). Host and Content-Length have
 # their own rules below.
+# Host values already seen valid (a server hears a few names): a set lookup
+# instead of a regex match per request. Bounded in count and length.
+_GOOD_HOSTS: set[str] = set()
+# Fields that make a request head more than the common case (see
+# receive_request): framing, connection options, expectations.
+_SPECIAL_FIELDS = frozenset(("Content-Length", "Transfer-Encoding", "Connection", "Expect"))
 _SINGLETON_FIELDS = ("Content-Type", "Authorization", "Proxy-Authorization")
 _HOST_RE = re.compile(
     r"(?:[A-Za-z0-9\-._~!$&'()*+=%]*|\[[0-9A-Za-z:.\-]+\])(?::[0-9]*)?\Z"
@@ -180,6 +186,32 @@ class _Receiver(_CodecFields):
                 values.append(value)
         if end + 4 != size:
             self._buf += data[end + 4 :]
+        hosts = d.get("Host")
+        if (
+            # The commonest request, checked inline: HTTP/1.1, origin-form
+            # target, one Host already seen valid, no repeated field, and
+            # nothing that bears on framing or the connection. Its meaning
+            # is then exactly what _request_semantics would find.
+            version == "HTTP/1.1"
+            and target[0] == "/"
+            and hosts is not None
+            and len(hosts) == 1
+            and hosts[0] in _GOOD_HOSTS
+            and len(lines) == len(d)
+            and _SPECIAL_FIELDS.isdisjoint(d)
+        ):
+            self.their_http_version = version
+            self._request_method = method
+            self._request_version = version
+            self._request_keep_alive = True
+            self._state = _DONE
+            self._pending_end = True
+            headers = _new_headers(HTTPHeaders)
+            headers._dict = d
+            return _new_tuple(
+                RequestHead,
+                (_new_tuple(RequestStartLine, (method, target, version)), headers, True, False),
+            )
         try:
             return self._request_semantics(method, target, version, d, len(lines) != len(d))
         except HTTPInputError:
@@ -444,8 +476,12 @@ class _Receiver(_CodecFields):
                 raise HTTPInputError("HTTP/1.1 request without a Host header")
         elif len(hosts) != 1:
             raise HTTPInputError("request with more than one Host header")
-        elif _HOST_RE.match(hosts[0]) is None:
-            raise HTTPInputError(f"invalid Host header: {_snippet(hosts[0])}")
+        elif hosts[0] not in _GOOD_HOSTS:
+            host = hosts[0]
+            if _HOST_RE.match(host) is None:
+                raise HTTPInputError(f"invalid Host header: {_snippet(host)}")
+            if len(_GOOD_HOSTS) < 256 and len(host) <= 255:
+                _GOOD_HOSTS.add(host)
 
         # Request target forms (RFC 9112 section 3.2).
         if target[0] != "/":

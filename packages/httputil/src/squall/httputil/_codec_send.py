@@ -100,6 +100,22 @@ class _Sender(_CodecFields):
             lines = [f"HTTP/1.1 {code} {start_line[2]}\r\n"]
             if code < 200:
                 framing = _OUT_IDLE  # informational: the final head follows
+            elif (
+                # The common case, inlined: a Content-Length response to a
+                # whole HTTP/1.1 keep-alive request (what _response_framing
+                # decides for it, with nothing to add to the head).
+                "Content-Length" in d
+                and self.keep_alive
+                and self._state == _DONE
+                and self._request_version == "HTTP/1.1"
+                and "Transfer-Encoding" not in d
+                and "Connection" not in d
+                and self._request_keep_alive
+                and self._request_method != "HEAD"
+                and code != 204
+                and code != 304
+            ):
+                framing = _OUT_LENGTH
             else:
                 framing = self._response_framing(code, d, lines)
         else:
@@ -130,9 +146,14 @@ class _Sender(_CodecFields):
                 self.keep_alive = False
         if framing == _OUT_LENGTH:
             cl = d["Content-Length"]
-            if len(cl) != 1 or _CONTENT_LENGTH_RE.match(cl[0]) is None:
-                raise HTTPOutputError(f"invalid Content-Length: {_snippet(','.join(cl))}")
-            self._out_remaining = int(cl[0])
+            length = _LENGTHS.get(cl[0]) if len(cl) == 1 else None
+            if length is None:
+                if len(cl) != 1 or _CONTENT_LENGTH_RE.match(cl[0]) is None:
+                    raise HTTPOutputError(f"invalid Content-Length: {_snippet(','.join(cl))}")
+                length = int(cl[0])
+                if len(_LENGTHS) < 1024:
+                    _LENGTHS[cl[0]] = length
+            self._out_remaining = length
         # Names already seen valid are checked all at once, in C.
         if not _VALID_NAMES.issuperset(d):
             for name in d:
@@ -280,6 +301,8 @@ class _Sender(_CodecFields):
 
 
 _VALID_NAMES: set[str] = set()
+# Content-Length values already validated -> their integer (bounded).
+_LENGTHS: dict[str, int] = {}
 # Names seen in ``extra`` that are valid tokens and not framing fields.
 _PLAIN_EXTRA: set[str] = set()
 _FRAMING_NAMES = frozenset(("content-length", "transfer-encoding", "connection"))

@@ -31,6 +31,8 @@ class HTTPMessageDelegate:
     Subclass it and override what you need; every method has a no-op default.
     """
 
+    __slots__ = ()
+
     def headers_received(
         self,
         start_line: RequestStartLine | ResponseStartLine,
@@ -70,6 +72,8 @@ class HTTPServerConnectionDelegate:
 
     `start_request` must be overridden.
     """
+
+    __slots__ = ()
 
     def start_request(
         self, server_conn: object, request_conn: HTTPConnection
@@ -146,6 +150,8 @@ class HTTPConnection:
         context: An `HTTPConnectionContext` (``remote_ip``, ``protocol``,
             ``address``, ``sockname``).
     """
+
+    __slots__ = ()
 
     context: HTTPConnectionContext
 

@@ -225,9 +225,15 @@ class HTTPServerRequest:
             HTTPInputError: If the body is malformed.
         """
         headers = self.headers
+        if (
+            type(headers) is HTTPHeaders
+            and "Content-Type" not in headers._dict
+            and "Content-Encoding" not in headers._dict
+        ):
+            return  # nothing to parse, nothing to warn about (the common case)
         content_type = headers.get("Content-Type")
         if content_type is None and "Content-Encoding" not in headers:
-            return  # nothing to parse, nothing to warn about
+            return
         parse_body_arguments(
             content_type or "",
             self.body,
