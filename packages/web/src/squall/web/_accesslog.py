@@ -55,8 +55,9 @@ class AccessRecords:
         self._pathname = pathname
         self._lineno = lineno
         self._func = func
-        # level -> (fields, remake after this time, thread id)
-        self._templates: dict[int, tuple[dict[str, Any], float, int]] = {}
+        # level -> (fields, remake after this time, thread id, relativeCreated
+        # minus created in milliseconds, whether records have a taskName)
+        self._templates: dict[int, tuple[dict[str, Any], float, int, float, bool]] = {}
         self._fork_hooked = False
 
     def make(
@@ -72,20 +73,23 @@ class AccessRecords:
             )
         now = _time()
         template = self._templates.get(level)
-        if template is None or now >= template[1] or template[2] != _get_ident():
+        if template is None:
+            return self._remake(logger, level, msg, args)
+        template_fields, until, thread, relative_base, has_task = template
+        if now >= until or thread != _get_ident():
             return self._remake(logger, level, msg, args)
         record: logging.LogRecord = _new(_LogRecord)
         fields = record.__dict__
-        fields.update(template[0])
+        fields.update(template_fields)
         fields["name"] = logger.name
         fields["msg"] = msg
         fields["args"] = args
         fields["created"] = now
         # As LogRecord computes them: whole milliseconds (gh-89047), and
-        # the time since logging was imported, from the template's.
+        # the time since logging was imported (from the template's).
         fields["msecs"] = int((now - int(now)) * 1000) + 0.0
-        fields["relativeCreated"] = fields["relativeCreated"] + (now - template[0]["created"]) * 1000
-        if "taskName" in fields and getattr(logging, "logAsyncioTasks", False):
+        fields["relativeCreated"] = relative_base + now * 1000
+        if has_task and getattr(logging, "logAsyncioTasks", False):
             fields["taskName"] = _task_name()
         return record
 
@@ -100,7 +104,14 @@ class AccessRecords:
                 os.register_at_fork(after_in_child=self._templates.clear)
         if len(self._templates) >= 64:  # levels are few; never let it grow
             self._templates.clear()
-        self._templates[level] = (dict(record.__dict__), int(record.created) + 1.0, _get_ident())
+        fields = dict(record.__dict__)
+        self._templates[level] = (
+            fields,
+            int(record.created) + 1.0,
+            _get_ident(),
+            record.relativeCreated - record.created * 1000,
+            "taskName" in fields,
+        )
         return record
 
 

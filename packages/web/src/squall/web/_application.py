@@ -236,7 +236,16 @@ class Application(HTTPServerConnectionDelegate):
 
     def start_request(self, server_conn: object, request_conn: HTTPConnection) -> HTTPMessageDelegate:
         """Return the delegate that receives one request (called by the server)."""
-        return _RequestDispatcher(self, request_conn, server_conn)
+        # _RequestDispatcher(self, request_conn, server_conn), without the
+        # __init__ frame: this runs for every request.
+        dispatcher = _new_dispatcher(_RequestDispatcher)
+        dispatcher.application = self
+        dispatcher.connection = request_conn
+        dispatcher.server_conn = server_conn
+        dispatcher.chunks = []
+        dispatcher.handler = None
+        dispatcher.stream_future = None
+        return dispatcher
 
     def __call__(self, request: HTTPServerRequest) -> Awaitable[None] | None:
         """Handle a complete request (legacy plain-callable style)."""
@@ -273,7 +282,11 @@ class Application(HTTPServerConnectionDelegate):
         if self._log_function is not None:
             self._log_function(handler)
             return
-        status = handler.get_status()
+        status = (
+            handler._status_code
+            if type(handler).get_status is _BASE_GET_STATUS
+            else handler.get_status()
+        )
         if status < 400:
             level = logging.INFO
         elif status < 500:
@@ -290,17 +303,24 @@ class Application(HTTPServerConnectionDelegate):
         # What ``logger.log`` does, minus its walk up the stack to find the
         # caller (a good part of the cost of a line, and the caller is
         # known) and with the record made by copying (see _accesslog).
-        logger.handle(
-            _access_records.make(
-                logger,
-                level,
-                "%d %s %s (%s) %.2fms",
-                (status, request.method, uri, request.remote_ip, 1000.0 * request.request_time()),
-            )
+        record = _access_records.make(
+            logger,
+            level,
+            "%d %s %s (%s) %.2fms",
+            (status, request.method, uri, request.remote_ip, 1000.0 * request.request_time()),
         )
+        if logger.filters or type(logger).handle is not _BASE_LOGGER_HANDLE:
+            logger.handle(record)
+        else:
+            # Logger.handle() for a logger without filters (isEnabledFor
+            # above already returned False if it is disabled).
+            logger.callHandlers(record)
 
 
 _BASE_FIND_HANDLER = Application.find_handler
+_new_dispatcher = object.__new__
+_BASE_GET_STATUS = RequestHandler.get_status
+_BASE_LOGGER_HANDLE = logging.Logger.handle
 
 # Access-log records say they come from ``Application.log_request``.
 _access_records = AccessRecords(

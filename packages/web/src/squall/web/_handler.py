@@ -540,7 +540,8 @@ class RequestHandler(CookieMixin, RenderMixin):
         connection.finish()
         self._finished = True
         self.application.log_request(self)
-        self.on_finish()
+        if type(self).on_finish is not _BASE_ON_FINISH:
+            self.on_finish()
         # The template namespace refers back to the handler; drop it early.
         self.__dict__.pop("ui", None)
         return future
@@ -838,9 +839,11 @@ class RequestHandler(CookieMixin, RenderMixin):
                         self.xsrf_token  # sets the cookie for every user
                 else:
                     self.check_xsrf_cookie()
-            result = self.prepare()
-            if result is not None and inspect.isawaitable(result):
-                return self._spawn(self._continue_after_prepare(result, run_method))
+            cls = type(self)
+            if cls.prepare is not _BASE_PREPARE:
+                result = self.prepare()
+                if result is not None and inspect.isawaitable(result):
+                    return self._spawn(self._continue_after_prepare(result, run_method))
             if self._finished or not run_method:
                 return None
             # The HTTP method (as in `_run_method`, here in the same frame:
@@ -953,6 +956,8 @@ _BASE_SET_ETAG = RequestHandler.set_etag_header
 _BASE_CHECK_ETAG = RequestHandler.check_etag_header
 _BASE_FLUSH = RequestHandler.flush
 _BASE_CLEAR = RequestHandler.clear
+_BASE_PREPARE = RequestHandler.prepare
+_BASE_ON_FINISH = RequestHandler.on_finish
 _UNIMPLEMENTED = RequestHandler._unimplemented_method
 
 
