@@ -319,3 +319,61 @@ def test_virtual_hosts_added_later_are_routed(app, fetch):
     assert fetch("/", headers={"Host": "virtual.example"}).body == b"virtual:"
     assert fetch("/late").body == b"late:"
     assert fetch("/").body == b"Hello, world!"
+
+
+class SetsRemoteIp(RequestHandler):
+    def get(self) -> None:
+        self.request.remote_ip = "203.0.113.9"
+        self.write("ok")
+
+
+class ReadsRemoteIp(RequestHandler):
+    def get(self) -> None:
+        self.write(self.request.remote_ip or "")
+
+
+def test_access_record_names_the_ip_the_request_reports(serve, access_records):
+    # The record reads the client address the way request.remote_ip does:
+    # the connection's (X-Real-Ip with xheaders), or what the handler set.
+    app = Application([(r"/set", SetsRemoteIp), (r"/read", ReadsRemoteIp), (r"/", Hello)])
+    plain = serve(app)
+    behind_proxy = serve(app, xheaders=True)
+    assert plain("/").code == 200
+    assert plain("/set").code == 200
+    forwarded = behind_proxy("/read", headers={"X-Real-Ip": "198.51.100.7"})
+    assert forwarded.body == b"198.51.100.7"
+    assert behind_proxy("/", headers={"X-Real-Ip": "198.51.100.8"}).code == 200
+    _wait_for(access_records, 4)
+    assert [r.args[3] for r in access_records] == [
+        "127.0.0.1",
+        "203.0.113.9",
+        "198.51.100.7",
+        "198.51.100.8",
+    ]
+    for record in access_records:
+        assert 0.0 <= record.args[4] < 60_000.0  # milliseconds, not seconds or an epoch
+
+
+def test_a_disabled_or_filtering_access_logger_is_honoured(fetch, access_records):
+    logger = logging.getLogger("squall.access")
+    fetch("/")
+    _wait_for(access_records, 1)
+    logger.disabled = True
+    try:
+        fetch("/")
+        fetch("/")
+    finally:
+        logger.disabled = False
+
+    def only_errors(record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+    logger.addFilter(only_errors)
+    try:
+        fetch("/")
+        fetch("/missing")
+    finally:
+        logger.removeFilter(only_errors)
+    fetch("/parts")
+    _wait_for(access_records, 3)
+    assert [r.args[2] for r in access_records] == ["/", "/missing", "/parts"]

@@ -61,17 +61,26 @@ class AccessRecords:
         self._fork_hooked = False
 
     def make(
-        self, logger: logging.Logger, level: int, msg: str, args: tuple[Any, ...]
+        self,
+        logger: logging.Logger,
+        level: int,
+        msg: str,
+        args: tuple[Any, ...],
+        now: float | None = None,
     ) -> logging.LogRecord:
         """A record as ``logger.makeRecord`` would make it (no exception, no extra).
 
         ``args`` must not be a single mapping (``LogRecord`` would unwrap it).
+        ``now`` is the record's creation time if the caller has just read
+        ``time.time()`` (one clock reading for the record and its
+        arguments); the stock path reads the clock itself.
         """
         if _get_factory() is not _LogRecord or type(logger).makeRecord is not _base_make_record:
             return logger.makeRecord(
                 logger.name, level, self._pathname, self._lineno, msg, args, None, self._func
             )
-        now = _time()
+        if now is None:
+            now = _time()
         template = self._templates.get(level)
         if template is None:
             return self._remake(logger, level, msg, args)
