@@ -195,7 +195,8 @@ class RequestHandler(CookieMixin, RenderMixin):
         self.request = request
         self.path_args: list[Any] = []
         self.path_kwargs: dict[str, Any] = {}
-        if type(self).clear is _BASE_CLEAR:
+        cls = type(self)
+        if cls.clear is _BASE_CLEAR:
             # clear(), inlined: this runs for every request.
             now = _time()
             self._headers: dict[str, str] = {
@@ -203,13 +204,13 @@ class RequestHandler(CookieMixin, RenderMixin):
                 "Content-Type": _DEFAULT_CONTENT_TYPE,
                 "Date": _date_text if now < _date_until else _refresh_date(now),
             }
-            if type(self).set_default_headers is not RequestHandler.set_default_headers:
+            if cls.set_default_headers is not _BASE_SET_DEFAULT_HEADERS:
                 self.set_default_headers()
             self._write_buffer: list[bytes] = []
             # _status_code and _reason: the class defaults (200 OK).
         else:
             self.clear()
-        if kwargs or type(self).initialize is not RequestHandler.initialize:
+        if kwargs or cls.initialize is not _BASE_INITIALIZE:
             self.initialize(**kwargs)
 
     def initialize(self, **kwargs: Any) -> None:
@@ -456,19 +457,20 @@ class RequestHandler(CookieMixin, RenderMixin):
         if chunk is not None:
             self.write(chunk)
         request = self.request
-        if not self._headers_written:
+        cls = type(self)
+        head_pending = not self._headers_written
+        if head_pending:
             headers = self._headers
+            buffer = self._write_buffer
             status = self._status_code
             if status == 200:
                 method = request.method
                 if (method == "GET" or method == "HEAD") and "Etag" not in headers:
-                    cls = type(self)
                     if (
                         cls.compute_etag is _BASE_COMPUTE_ETAG
                         and cls.set_etag_header is _BASE_SET_ETAG
                     ):
                         # The default ETag: a hex digest needs no header validation.
-                        buffer = self._write_buffer
                         if len(buffer) == 1:
                             body = buffer[0]
                             if len(body) <= _ETAG_BODY_MAX and body.__class__ is bytes:
@@ -487,14 +489,19 @@ class RequestHandler(CookieMixin, RenderMixin):
                             headers["Etag"] = '"' + digest.hexdigest() + '"'
                     else:
                         self.set_etag_header()
+                    request_headers = request.headers
                     if (
                         cls.check_etag_header is not _BASE_CHECK_ETAG
-                        or "If-None-Match" in request.headers
+                        or (
+                            "If-None-Match" in request_headers._dict
+                            if request_headers.__class__ is HTTPHeaders
+                            else "If-None-Match" in request_headers
+                        )
                     ) and self.check_etag_header():
                         self._write_buffer = []
                         self.set_status(304)
                         status = 304
-            buffer = self._write_buffer
+                    buffer = self._write_buffer  # (an overridden method may replace it)
             if status in (204, 304) or status < 200:
                 if any(buffer):
                     raise RuntimeError(f"a {status} response cannot have a body")
@@ -512,7 +519,7 @@ class RequestHandler(CookieMixin, RenderMixin):
                 )
         connection = request.connection
         assert connection is not None
-        if type(self).flush is _BASE_FLUSH and not self._headers_written:
+        if head_pending and cls.flush is _BASE_FLUSH and not self._headers_written:
             # The whole response in one step: head and body in one write.
             buffer = self._write_buffer
             self._write_buffer = []
@@ -540,7 +547,7 @@ class RequestHandler(CookieMixin, RenderMixin):
         connection.finish()
         self._finished = True
         self.application.log_request(self)
-        if type(self).on_finish is not _BASE_ON_FINISH:
+        if cls.on_finish is not _BASE_ON_FINISH:
             self.on_finish()
         # The template namespace refers back to the handler; drop it early.
         self.__dict__.pop("ui", None)
@@ -957,6 +964,8 @@ _BASE_CHECK_ETAG = RequestHandler.check_etag_header
 _BASE_FLUSH = RequestHandler.flush
 _BASE_CLEAR = RequestHandler.clear
 _BASE_PREPARE = RequestHandler.prepare
+_BASE_SET_DEFAULT_HEADERS = RequestHandler.set_default_headers
+_BASE_INITIALIZE = RequestHandler.initialize
 _BASE_ON_FINISH = RequestHandler.on_finish
 _UNIMPLEMENTED = RequestHandler._unimplemented_method
 
