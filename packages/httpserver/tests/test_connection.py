@@ -17,6 +17,7 @@ import pytest
 
 from squall.httpserver import HTTPServer
 from squall.httputil import (
+    HeaderBlock,
     HTTPConnection,
     HTTPHeaders,
     HTTPMessageDelegate,
@@ -383,3 +384,93 @@ def test_listen_accepts_tornados_keywords(run: Any) -> None:
         await shutdown(server)
 
     run(main)
+
+
+# -- pre-validated header blocks (write_headers_with_block) ----------------------------
+
+_BLOCK = HeaderBlock([("Server", "blocky/1"), ("Content-Type", "text/plain; charset=utf-8")])
+
+
+def block_app(request: HTTPServerRequest) -> None:
+    connection = request.connection
+    assert connection is not None
+    if request.path == "/overlap":
+        try:
+            connection.write_headers_with_block(
+                ResponseStartLine("HTTP/1.1", 200, "OK"),
+                HTTPHeaders({"Content-Type": "text/html", "Content-Length": "0"}),
+                _BLOCK,
+            )
+        except HTTPOutputError as e:
+            body = f"refused: {e}".encode()
+        else:
+            body = b"accepted"
+    elif request.path == "/chunked":
+        connection.write_headers_with_block(
+            ResponseStartLine("HTTP/1.1", 200, "OK"), HTTPHeaders(), _BLOCK, b"part1"
+        )
+        connection.write(b"part2")
+        connection.finish()
+        return
+    else:
+        body = request.path.encode()
+    connection.write_headers_with_block(
+        ResponseStartLine("HTTP/1.1", 200, "OK"),
+        HTTPHeaders({"Content-Length": str(len(body)), "Etag": '"e"'}),
+        _BLOCK,
+        body,
+    )
+    connection.finish()
+
+
+def test_write_headers_with_block(run: Any) -> None:
+    async def main() -> None:
+        server, port = await serve(block_app)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        for path in ("/one", "/two", "/one"):  # keep-alive, and a repeated head
+            writer.write(f"GET {path} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+            code, headers, body = await read_response(reader)
+            assert (code, body) == (200, path.encode())
+            assert headers["server"] == "blocky/1"
+            assert headers["content-type"] == "text/plain; charset=utf-8"
+            assert headers["etag"] == '"e"' and "date" in headers
+        writer.write(b"GET /chunked HTTP/1.1\r\nHost: a\r\n\r\n")
+        code, headers, body = await read_response(reader)
+        assert headers["transfer-encoding"] == "chunked" and body == b"part1part2"
+        assert headers["server"] == "blocky/1"
+        writer.write(b"GET /overlap HTTP/1.1\r\nHost: a\r\n\r\n")
+        code, headers, body = await read_response(reader)
+        assert body.startswith(b"refused:") and b"Content-Type" in body
+        # A client that closes still gets Connection: close from the server.
+        writer.write(b"GET /last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n")
+        code, headers, body = await read_response(reader)
+        assert headers["connection"] == "close" and body == b"/last"
+        assert await reader.read() == b""
+        writer.close()
+        await shutdown(server)
+
+    run(main)
+
+
+class _Recorder(HTTPConnection):
+    """A connection that only records what write_headers was given."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, HTTPHeaders, bytes | None]] = []
+
+    def write_headers(self, start_line: Any, headers: HTTPHeaders, chunk: bytes | None = None) -> Any:
+        self.calls.append((start_line, headers, chunk))
+        return None
+
+
+def test_write_headers_with_block_default_merges_for_any_connection() -> None:
+    recorder = _Recorder()
+    start = ResponseStartLine("HTTP/1.1", 200, "OK")
+    headers = HTTPHeaders({"Content-Length": "2"})
+    recorder.write_headers_with_block(start, headers, _BLOCK, b"ok")
+    (got_start, got_headers, chunk), = recorder.calls
+    assert got_start == start and chunk == b"ok"
+    assert list(got_headers.get_all()) == [("Content-Length", "2"), *_BLOCK]
+    assert dict(headers) == {"Content-Length": "2"}  # the caller's object is untouched
+    with pytest.raises(HTTPOutputError, match="Server"):
+        recorder.write_headers_with_block(start, HTTPHeaders({"server": "x"}), _BLOCK)

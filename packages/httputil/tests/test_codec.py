@@ -789,21 +789,87 @@ def _events_or_error(codec: HTTP1Codec, first: Any = None) -> list[Any]:
     return out
 
 
+RECEIVE_REQUEST_CASES += [
+    b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n",
+    b"GET / HTTP/1.1\r\nHost: a\r\nAccept: a\r\nAccept: b\r\nX: 1\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n",
+    b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3, 3\r\n\r\nabc",
+    b"POST / HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\nContent-Length: 3\r\n\r\n",
+    b"OPTIONS * HTTP/1.1\r\nHost: a\r\n\r\n",
+]
+
+
 @pytest.mark.parametrize("data", RECEIVE_REQUEST_CASES)
 def test_receive_request_matches_receive_data_and_next_event(data: bytes) -> None:
     slow = HTTP1Codec("server")
     slow.receive_data(data)
     expected = _events_or_error(slow)
-    fast = HTTP1Codec("server")
-    try:
-        head = fast.receive_request(data)
-    except HTTPInputError as e:
-        got = [("error", e.status_code)]
-    else:
-        got = _events_or_error(fast, head)
-    assert got == expected
-    assert fast.buffered_size == slow.buffered_size
-    assert fast.keep_alive == slow.keep_alive
+    # Three times: a head seen before is replayed from memory, and must mean
+    # exactly what parsing it means.
+    for _ in range(3):
+        fast = HTTP1Codec("server")
+        try:
+            head = fast.receive_request(data)
+        except HTTPInputError as e:
+            got = [("error", e.status_code)]
+        else:
+            got = _events_or_error(fast, head)
+        assert got == expected
+        assert fast.buffered_size == slow.buffered_size
+        assert fast.keep_alive == slow.keep_alive
+
+
+def test_a_remembered_head_still_obeys_each_codecs_limits() -> None:
+    five = req("Host: a", "A: 1", "B: 2", "C: 3", "D: 4", line="GET / HTTP/1.1")
+    assert isinstance(HTTP1Codec("server").receive_request(five), RequestHead)
+    strict = HTTP1Codec("server", max_header_count=3)
+    assert strict.receive_request(five) is None  # (left to next_event, which names the error)
+    with pytest.raises(HTTPInputError) as e:
+        strict.next_event()
+    assert e.value.status_code == 431
+    small = HTTP1Codec("server", max_header_size=len(five) - 1)
+    assert small.receive_request(five) is None
+    with pytest.raises(HTTPInputError) as e:
+        small.next_event()
+    assert e.value.status_code == 431
+    # "3, 3" is accepted only where allow_repeated_content_length says so,
+    # whichever codec saw the bytes first.
+    repeated = req("Host: a", "Content-Length: 3, 3", body=b"abc")
+    lenient = HTTP1Codec("server", allow_repeated_content_length=True)
+    assert isinstance(lenient.receive_request(repeated), RequestHead)
+    with pytest.raises(HTTPInputError):
+        HTTP1Codec("server").receive_request(repeated)
+    assert isinstance(
+        HTTP1Codec("server", allow_repeated_content_length=True).receive_request(repeated),
+        RequestHead,
+    )
+
+
+def test_a_remembered_head_gives_independent_headers() -> None:
+    data = b"GET /h HTTP/1.1\r\nHost: a\r\nAccept: x\r\nAccept: y\r\n\r\n"
+    first = HTTP1Codec("server").receive_request(data)
+    assert first is not None
+    first.headers.add("Accept", "z")
+    first.headers["Host"] = "changed"
+    second = HTTP1Codec("server").receive_request(data)
+    assert second is not None
+    assert second.headers.get_list("Accept") == ["x", "y"]
+    assert second.headers["Host"] == "a"
+    # A bytearray works too (it is not a valid dict key: copied first).
+    third = HTTP1Codec("server").receive_request(bytearray(data))  # type: ignore[arg-type]
+    assert third is not None and third.headers == second.headers
+
+
+def test_remembered_heads_are_bounded() -> None:
+    from squall.httputil import _codec_recv
+
+    for i in range(_codec_recv._HEAD_CACHE_MAX_ENTRIES * 3):
+        HTTP1Codec("server").receive_request(f"GET /{i} HTTP/1.1\r\nHost: a\r\n\r\n".encode())
+    assert len(_codec_recv._HEAD_CACHE) <= _codec_recv._HEAD_CACHE_MAX_ENTRIES
+    # A big head is parsed as always but not remembered.
+    big = req("Host: a", "X: " + "v" * _codec_recv._HEAD_CACHE_MAX_BYTES, line="GET / HTTP/1.1")
+    assert isinstance(HTTP1Codec("server").receive_request(big), RequestHead)
+    assert big not in _codec_recv._HEAD_CACHE
 
 
 def test_receive_request_only_buffers_when_not_waiting_for_a_head() -> None:

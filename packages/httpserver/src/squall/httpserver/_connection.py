@@ -41,6 +41,7 @@ from squall.httputil import (
     HTTPMessageDelegate,
     HTTPOutputError,
     HTTPServerRequest,
+    HeaderBlock,
     RequestHead,
     RequestStartLine,
     ResponseStartLine,
@@ -123,8 +124,13 @@ class _RequestConnection(HTTPConnection):
         start_line: RequestStartLine | ResponseStartLine,
         headers: HTTPHeaders,
         chunk: bytes | None = None,
+        *,
+        block: HeaderBlock | None = None,
     ) -> asyncio.Future[None]:
         """Write the response head (and optionally a first body chunk).
+
+        ``block`` is a `HeaderBlock` sent verbatim after ``headers`` (see
+        `write_headers_with_block`).
 
         Raises:
             HTTPOutputError: On invalid headers, or if called twice.
@@ -138,7 +144,7 @@ class _RequestConnection(HTTPConnection):
         codec = proto._codec
         if proto._closing:
             codec.keep_alive = False
-        parts = codec.send_head(start_line, headers, date=proto._server._date)
+        parts = codec.send_head(start_line, headers, date=proto._server._date, block=block)
         # (Annotated, not typing.cast: cast is a function call per response.)
         transport: asyncio.Transport = proto._transport  # type: ignore[assignment]
         # (send_head accepted it: a server's start line is a ResponseStartLine.)
@@ -160,6 +166,25 @@ class _RequestConnection(HTTPConnection):
         if done is not None and not proto._write_paused and not transport.is_closing():
             return done
         return proto._write_future()
+
+    def write_headers_with_block(
+        self,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+        block: HeaderBlock,
+        chunk: bytes | None = None,
+    ) -> asyncio.Future[None]:
+        """Write the response head with a pre-validated `HeaderBlock`.
+
+        The block's bytes go into the head as they are (its fields were
+        checked when it was built); ``headers`` are checked as usual and
+        decide the framing. See `HTTPConnection.write_headers_with_block`.
+
+        Raises:
+            HTTPOutputError: On invalid headers, a field in both ``headers``
+                and ``block``, or if called twice.
+        """
+        return self.write_headers(start_line, headers, chunk, block=block)
 
     def write(self, chunk: bytes) -> asyncio.Future[None]:
         """Write a piece of the response body.

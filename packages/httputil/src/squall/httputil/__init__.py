@@ -20,6 +20,7 @@ from ._cookies import parse_cookie as parse_cookie
 from ._errors import HTTPInputError as HTTPInputError
 from ._errors import HTTPOutputError as HTTPOutputError
 from ._file import HTTPFile as HTTPFile
+from ._headerblock import HeaderBlock as HeaderBlock
 from ._headers import HTTPHeaders as HTTPHeaders
 from ._interfaces import HTTPConnection as HTTPConnection
 from ._interfaces import HTTPConnectionContext as HTTPConnectionContext
@@ -49,6 +50,7 @@ __all__ = [
     "HTTPConnectionContext",
     "HTTPFile",
     "HTTPHeaders",
+    "HeaderBlock",
     "HTTPInputError",
     "HTTPMessageDelegate",
     "HTTPOutputError",

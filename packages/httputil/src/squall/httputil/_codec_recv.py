@@ -10,6 +10,7 @@ same language: the fast path never admits what the slow path would reject.
 from __future__ import annotations
 
 import re
+from typing import Optional, Union
 
 from ._errors import HTTPInputError, _snippet
 from ._events import (
@@ -107,6 +108,63 @@ _HOST_RE = re.compile(
     r"(?:[A-Za-z0-9\-._~!$&'()*+=%]*|\[[0-9A-Za-z:.\-]+\])(?::[0-9]*)?\Z"
 )
 
+# Request heads already parsed and found valid, keyed by their exact bytes
+# (request line through the blank line), with everything their meaning
+# decides: the start line, the fields, how many field lines, keep-alive,
+# 100-continue and the body framing. A client on a keep-alive connection
+# (or a load generator) sends the same head again and again; replaying it
+# costs a dict lookup instead of a parse. It is exact, not lenient: only a
+# head that passed every check is stored, a hit needs the very same bytes,
+# and the only codec setting a stored head depends on (max_header_count) is
+# checked again on every hit (the size limits are checked before the
+# lookup). Bounded: heads up to _HEAD_CACHE_MAX_BYTES, at most
+# _HEAD_CACHE_MAX_ENTRIES of them (the table is emptied when full, so a
+# client that sends ever-new heads only costs an insertion per request).
+_HeadEntry = tuple[
+    RequestStartLine,
+    # (name, value) pairs, or {name: values} when a name repeats
+    Union[tuple[tuple[str, str], ...], dict[str, tuple[str, ...]]],
+    int,  # field lines
+    bool,  # keep-alive
+    bool,  # 100-continue
+    Optional[int],  # body: None (none), -1 (chunked), or the Content-Length
+]
+_HEAD_CACHE: dict[bytes, _HeadEntry] = {}
+_HEAD_CACHE_MAX_BYTES = 2048
+_HEAD_CACHE_MAX_ENTRIES = 256
+
+
+def _remember_head(key: bytes, head: RequestHead, line_count: int) -> None:
+    """Store a valid request head's meaning in `_HEAD_CACHE` (see above)."""
+    d = head.headers._dict
+    cl = d.get("Content-Length")
+    framing: int | None
+    if "Transfer-Encoding" in d:
+        framing = -1  # (validated: exactly chunked)
+    elif cl is not None:
+        if len(cl) != 1 or "," in cl[0]:
+            # Repeated values are accepted or not by a per-codec setting
+            # (allow_repeated_content_length): not a property of the bytes.
+            return
+        framing = int(cl[0])
+    else:
+        framing = None
+    pairs: tuple[tuple[str, str], ...] | dict[str, tuple[str, ...]]
+    if line_count == len(d):
+        pairs = tuple([(name, values[0]) for name, values in d.items()])
+    else:
+        pairs = {name: tuple(values) for name, values in d.items()}
+    if len(_HEAD_CACHE) >= _HEAD_CACHE_MAX_ENTRIES:
+        _HEAD_CACHE.clear()
+    _HEAD_CACHE[key] = (
+        head.start_line,
+        pairs,
+        line_count,
+        head.keep_alive,
+        head.expect_continue,
+        framing,
+    )
+
 
 
 class _Receiver(_CodecFields):
@@ -158,6 +216,33 @@ class _Receiver(_CodecFields):
         if end == -1 or end > self.max_start_line_size or end + 4 > self.max_header_size:
             self._buf += data
             return None
+        # A head seen before (byte for byte) has a known meaning: replay it.
+        key = data if end + 4 == size and data.__class__ is bytes else bytes(data[: end + 4])
+        entry = _HEAD_CACHE.get(key)
+        if entry is not None and entry[2] <= self.max_header_count:
+            start_line, pairs, _, keep_alive, expect_continue, framing = entry
+            if end + 4 != size:
+                self._buf += data[end + 4 :]
+            version = start_line[2]
+            self.their_http_version = version
+            self._request_method = start_line[0]
+            self._request_version = version
+            self._request_keep_alive = keep_alive
+            if framing is None:
+                self._state = _DONE
+                self._pending_end = True
+            elif framing < 0:
+                self._begin_chunked()
+            else:
+                self._begin_length(framing)
+            if not keep_alive:
+                self.keep_alive = False
+            headers = _new_headers(HTTPHeaders)
+            if isinstance(pairs, dict):  # a repeated name: rebuild the lists
+                headers._dict = {name: list(values) for name, values in pairs.items()}
+            else:
+                headers._dict = {name: [value] for name, value in pairs}
+            return _new_tuple(RequestHead, (start_line, headers, keep_alive, expect_continue))
         if end + 4 == size:
             m = _REQUEST_HEAD_RE.match(data.decode("latin-1"), 0, end + 2)
         else:
@@ -208,16 +293,20 @@ class _Receiver(_CodecFields):
             self._pending_end = True
             headers = _new_headers(HTTPHeaders)
             headers._dict = d
-            return _new_tuple(
+            head = _new_tuple(
                 RequestHead,
                 (_new_tuple(RequestStartLine, (method, target, version)), headers, True, False),
             )
-        try:
-            return self._request_semantics(method, target, version, d, len(lines) != len(d))
-        except HTTPInputError:
-            self._state = _ERROR
-            self.keep_alive = False
-            raise
+        else:
+            try:
+                head = self._request_semantics(method, target, version, d, len(lines) != len(d))
+            except HTTPInputError:
+                self._state = _ERROR
+                self.keep_alive = False
+                raise
+        if end + 4 <= _HEAD_CACHE_MAX_BYTES:
+            _remember_head(key, head, len(lines))
+        return head
 
     def take_end(self) -> bool:
         """Consume the `EndOfMessage` owed right after a bodiless head.

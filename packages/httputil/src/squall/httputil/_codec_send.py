@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ._codec_states import (
     _CONTENT_LENGTH_RE,
@@ -18,6 +19,7 @@ from ._codec_states import (
     _CodecFields,
 )
 from ._errors import HTTPOutputError, _snippet
+from ._headerblock import HeaderBlock
 from ._headers import HTTPHeaders
 from ._startline import SUPPORTED_VERSIONS, RequestStartLine, ResponseStartLine
 
@@ -40,6 +42,7 @@ class _Sender(_CodecFields):
         extra: list[tuple[str, str]] | None = None,
         *,
         date: str | None = None,
+        block: HeaderBlock | None = None,
     ) -> list[bytes]:
         """Serialize a message head and choose the body framing.
 
@@ -54,6 +57,12 @@ class _Sender(_CodecFields):
         ``Content-Length`` or ``Transfer-Encoding: chunked`` header, else it
         must be empty.
 
+        A head equal to a recent one (same start line, same fields in the
+        same order with the same values, same block and date, and a
+        connection state that frames it the same way) is not checked and
+        encoded again: the bytes made for the first one are reused. The
+        table is small and bounded; nothing is sent that was not checked.
+
         Args:
             start_line: The status line (server) or request line (client).
             headers: The header fields; not modified.
@@ -63,8 +72,13 @@ class _Sender(_CodecFields):
                 exactly as if they were in ``headers`` (a ``Content-Length``
                 in both is two values, which is an error).
             date: A ``Date`` value (an IMF-fixdate, see `format_timestamp`)
-                to send when ``headers`` has no ``Date`` field: an origin
-                server must send one (RFC 9110 section 6.6.1).
+                to send when neither ``headers`` nor ``block`` has a
+                ``Date`` field: an origin server must send one (RFC 9110
+                section 6.6.1).
+            block: A `HeaderBlock` of fields validated when it was built,
+                sent verbatim after ``headers`` (and ``extra``). It holds no
+                framing field; a name in both ``headers`` and the block is
+                an error.
 
         Returns:
             A list of bytes to write.
@@ -72,10 +86,39 @@ class _Sender(_CodecFields):
         Raises:
             HTTPOutputError: On CR, LF, NUL or other controls in a value or
                 the reason, a name that is not a token, a value that is not
-                Latin-1, a head sent twice, or an invalid ``Content-Length``.
+                Latin-1, a head sent twice, an invalid ``Content-Length``,
+                or a field given both in ``headers`` and in ``block``.
         """
         if self._out != _OUT_IDLE:
             raise HTTPOutputError("message head already sent")
+        d = headers._dict
+        entry = None
+        cacheable = (
+            # The state in which a Content-Length head gets nothing added
+            # (see the common case below): only such heads are remembered.
+            extra is None
+            and self.keep_alive
+            and self._state == _DONE
+            and self._request_keep_alive
+            and self._request_version == "HTTP/1.1"
+            and self._request_method != "HEAD"
+            and self.role == "server"
+        )
+        if cacheable:
+            key: tuple[object, ...] = tuple(d) if block is None else (tuple(d), block)
+            entry = _HEADS.get(key)
+            if entry is not None:
+                if (
+                    entry[0] == d
+                    and entry[1] == start_line
+                    and start_line.__class__ is ResponseStartLine
+                    and start_line[1].__class__ is int
+                    and (entry[2] is _NO_DATE_LINE or entry[2] == date)
+                ):
+                    self._out = _OUT_LENGTH
+                    self._out_remaining = entry[4]
+                    return [entry[3]]
+                entry[5] += 1
         if extra:
             for name, _ in extra:
                 if name not in _PLAIN_EXTRA and _is_framing_name(name):
@@ -85,8 +128,13 @@ class _Sender(_CodecFields):
                     for name, value in extra:
                         headers.add(name, value)
                     extra = None
+                    d = headers._dict
                     break
-        d = headers._dict
+        if block is not None and not block._names.isdisjoint(d):
+            raise HTTPOutputError(
+                "header fields given both in the headers and in the HeaderBlock: "
+                f"{', '.join(sorted(block._names.intersection(d)))}; send each once"
+            )
         if self.role == "server":
             if start_line.__class__ is not ResponseStartLine and not isinstance(
                 start_line, ResponseStartLine
@@ -100,6 +148,7 @@ class _Sender(_CodecFields):
             lines = [f"HTTP/1.1 {code} {start_line[2]}\r\n"]
             if code < 200:
                 framing = _OUT_IDLE  # informational: the final head follows
+                cacheable = False
             elif (
                 # The common case, inlined: a Content-Length response to a
                 # whole HTTP/1.1 keep-alive request (what _response_framing
@@ -118,6 +167,7 @@ class _Sender(_CodecFields):
                 framing = _OUT_LENGTH
             else:
                 framing = self._response_framing(code, d, lines)
+                cacheable = False
         else:
             if not isinstance(start_line, RequestStartLine):
                 raise HTTPOutputError("a client sends a RequestStartLine")
@@ -144,16 +194,17 @@ class _Sender(_CodecFields):
             conn = d.get("Connection")
             if conn is not None and any("close" in v.lower() for v in conn):
                 self.keep_alive = False
+        length = 0
         if framing == _OUT_LENGTH:
             cl = d["Content-Length"]
-            length = _LENGTHS.get(cl[0]) if len(cl) == 1 else None
-            if length is None:
+            known = _LENGTHS.get(cl[0]) if len(cl) == 1 else None
+            if known is None:
                 if len(cl) != 1 or _CONTENT_LENGTH_RE.match(cl[0]) is None:
                     raise HTTPOutputError(f"invalid Content-Length: {_snippet(','.join(cl))}")
-                length = int(cl[0])
+                known = int(cl[0])
                 if len(_LENGTHS) < 1024:
-                    _LENGTHS[cl[0]] = length
-            self._out_remaining = length
+                    _LENGTHS[cl[0]] = known
+            length = known
         # Names already seen valid are checked all at once, in C.
         if not _VALID_NAMES.issuperset(d):
             for name in d:
@@ -164,9 +215,15 @@ class _Sender(_CodecFields):
                 if name not in _VALID_NAMES:
                     _check_name(name)
                 lines.append(f"{name}: {value}\r\n")
-        if date is not None and "Date" not in d:
-            lines.append(f"Date: {date}\r\n")
-        lines.append("\r\n")
+        # What the Date line depends on: the date given, unless a Date field
+        # is there already.
+        date_key: object = _NO_DATE_LINE
+        date_line = ""
+        if "Date" not in d and (block is None or not block._has_date):
+            date_key = date
+            if date is not None:
+                date_line = f"Date: {date}\r\n"
+                lines.append(date_line)
         try:
             head = "".join(lines).encode("latin-1")
         except UnicodeEncodeError:
@@ -185,8 +242,34 @@ class _Sender(_CodecFields):
                 "CR, LF, NUL or another control character in a header value or "
                 "reason phrase; remove it (this prevents response splitting)"
             )
+        if block is None:
+            head += b"\r\n"
+        else:
+            # The block's lines (checked when it was built) go after the
+            # fields and before the Date line, as if they ended ``headers``.
+            cut = len(head) - len(date_line)
+            head = head[:cut] + block._data + head[cut:] + b"\r\n"
         if framing != _OUT_IDLE:
             self._out = framing
+            self._out_remaining = length
+        if (
+            cacheable
+            and (entry is None or entry[5] >= _HEADS_REPLACE_AFTER)
+            and len(head) <= _HEADS_MAX_BYTES
+            and code.__class__ is int
+            and start_line[2].__class__ is str
+            and all([value.__class__ is str for values in d.values() for value in values])
+        ):
+            if len(_HEADS) >= _HEADS_MAX_ENTRIES:
+                _HEADS.clear()
+            _HEADS[key] = [
+                {name: values[:] for name, values in d.items()},
+                start_line,
+                date_key,
+                head,
+                length,
+                0,
+            ]
         return [head]
 
     def _response_framing(self, code: int, d: dict[str, list[str]], lines: list[str]) -> int:
@@ -300,6 +383,24 @@ class _Sender(_CodecFields):
         return self._out != _OUT_IDLE
 
 
+# Response heads made recently, for reuse (see send_head): the field names
+# in order (plus the HeaderBlock, if any) -> [a copy of the fields, the start
+# line, the date argument the head was made with (_NO_DATE_LINE when the
+# fields have their own Date, so the argument does not matter), the encoded head, its
+# Content-Length, misses since stored]. Only heads of the common case are
+# kept: a final response with a valid Content-Length on a keep-alive
+# HTTP/1.1 exchange, where the connection adds nothing but Date, built from
+# exact str values and an int status code. A hit needs equal fields (dict
+# and list equality, in C), an equal start line and the same date: the
+# output is then byte for byte what the checks accepted before. An entry
+# that keeps missing (a field whose value changes every response, such as
+# an Etag) is replaced only every few misses, so varied responses pay for
+# a copy rarely. Bounded in entries and in head size.
+_HEADS: dict[tuple[object, ...], list[Any]] = {}
+_HEADS_MAX_ENTRIES = 256
+_HEADS_MAX_BYTES = 4096
+_HEADS_REPLACE_AFTER = 4
+_NO_DATE_LINE = object()
 _VALID_NAMES: set[str] = set()
 # Content-Length values already validated -> their integer (bounded).
 _LENGTHS: dict[str, int] = {}

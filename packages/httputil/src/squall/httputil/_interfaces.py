@@ -19,6 +19,8 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from ._errors import HTTPOutputError
+from ._headerblock import HeaderBlock
 from ._headers import HTTPHeaders
 from ._startline import RequestStartLine, ResponseStartLine
 
@@ -173,6 +175,47 @@ class HTTPConnection:
             HTTPOutputError: If the headers are invalid or were already written.
         """
         raise NotImplementedError()
+
+    def write_headers_with_block(
+        self,
+        start_line: RequestStartLine | ResponseStartLine,
+        headers: HTTPHeaders,
+        block: HeaderBlock,
+        chunk: bytes | None = None,
+    ) -> asyncio.Future[None]:
+        """Like `write_headers`, plus header fields validated ahead of time.
+
+        ``block`` holds fields that were checked and encoded once when the
+        `HeaderBlock` was built (typically the constant part of a
+        framework's default response head); a connection may append its
+        bytes to the head verbatim, after ``headers``, without checking them
+        again. ``headers`` holds everything else, including every field
+        that decides the framing (``Content-Length``,
+        ``Transfer-Encoding``, ``Connection``, which a block cannot hold),
+        and is checked as usual. A field name present in both is an error.
+
+        This default implementation merges the block into a copy of
+        ``headers`` and calls `write_headers`, so it works on every
+        connection; `squall.httpserver`'s connections override it to skip
+        the second check.
+
+        Returns:
+            As `write_headers`.
+
+        Raises:
+            HTTPOutputError: If a field is in both ``headers`` and
+                ``block``, or as `write_headers`.
+        """
+        overlap = block.names.intersection(headers)
+        if overlap:
+            raise HTTPOutputError(
+                "header fields given both in the headers and in the HeaderBlock: "
+                f"{', '.join(sorted(overlap))}; send each once"
+            )
+        merged = HTTPHeaders(headers)
+        for name, value in block:
+            merged.add(name, value)
+        return self.write_headers(start_line, merged, chunk)
 
     def write(self, chunk: bytes) -> asyncio.Future[None]:
         """Write a piece of the body.
