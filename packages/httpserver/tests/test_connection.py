@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from squall.httpserver import HTTPServer
+from squall.httpserver import HTTPServer, default_max_connections
 from squall.httputil import (
     HeaderBlock,
     HTTPConnection,
@@ -474,3 +474,67 @@ def test_write_headers_with_block_default_merges_for_any_connection() -> None:
     assert dict(headers) == {"Content-Length": "2"}  # the caller's object is untouched
     with pytest.raises(HTTPOutputError, match="Server"):
         recorder.write_headers_with_block(start, HTTPHeaders({"server": "x"}), _BLOCK)
+
+
+# -- the automatic connection cap ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "soft, expected",
+    [(1024, 960), (65536, 65536 - 3276), (20000, 19000), (100, 50), (2, 1)],
+)
+def test_default_max_connections_follows_rlimit_nofile(
+    monkeypatch: pytest.MonkeyPatch, soft: int, expected: int
+) -> None:
+    resource = pytest.importorskip("resource")
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (soft, 1 << 20))
+    assert default_max_connections() == expected
+    assert HTTPServer(echo_app).connection_limit == expected
+    assert HTTPServer(echo_app, max_connections=7).connection_limit == 7
+
+
+def test_unlimited_nofile_means_no_cap(monkeypatch: pytest.MonkeyPatch) -> None:
+    resource = pytest.importorskip("resource")
+    monkeypatch.setattr(resource, "getrlimit", lambda which: (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    assert default_max_connections() is None
+    assert HTTPServer(echo_app).connection_limit is None
+
+
+@pytest.mark.parametrize("bad", [0, -1, True, 2.5, "10"])
+def test_max_connections_must_be_a_positive_int_or_none(bad: Any) -> None:
+    with pytest.raises(ValueError, match="max_connections"):
+        HTTPServer(echo_app, max_connections=bad)
+
+
+def test_automatic_cap_is_worked_out_when_listening(run: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    resource = pytest.importorskip("resource")
+    real = resource.getrlimit
+    # A tiny soft limit (4: half of it reserved, a cap of 2), set after the
+    # server was made and before it listens: the value at listen time counts.
+    async def main() -> None:
+        server = HTTPServer(echo_app)
+        monkeypatch.setattr(
+            resource, "getrlimit", lambda which: (4, real(which)[1]) if which == resource.RLIMIT_NOFILE else real(which)
+        )
+        sockets = bind_sockets(0, "127.0.0.1")
+        server.add_sockets(sockets)
+        monkeypatch.setattr(resource, "getrlimit", real)
+        await asyncio.sleep(0)
+        assert server.connection_limit == 2
+        port = sockets[0].getsockname()[1]
+        conns = [await asyncio.open_connection("127.0.0.1", port) for _ in range(2)]
+        for reader, writer in conns:
+            writer.write(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+            assert (await read_response(reader))[0] == 200
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n")
+        try:
+            assert await reader.read() == b""  # over the cap: closed at once
+        except ConnectionResetError:
+            pass
+        writer.close()
+        for _, w in conns:
+            w.close()
+        await shutdown(server)
+
+    run(main)

@@ -10,5 +10,6 @@ TCP, TLS or unix sockets, with keep-alive, pipelining, chunked bodies,
 from squall.httputil import HTTPServerRequest as HTTPRequest
 
 from ._server import HTTPServer as HTTPServer
+from ._server import default_max_connections as default_max_connections
 
-__all__ = ["HTTPRequest", "HTTPServer"]
+__all__ = ["HTTPRequest", "HTTPServer", "default_max_connections"]

@@ -221,7 +221,23 @@ class _RequestConnection(HTTPConnection):
         if parts:
             proto._transport.writelines(parts)  # type: ignore[union-attr]
         if proto._request_done:
-            proto._next_cycle()
+            if not codec.keep_alive or proto._closing or proto._write_paused or proto._eof:
+                proto._next_cycle()
+                return
+            # _next_cycle's commonest case, inlined: keep-alive, the client
+            # keeps up with the answers and sent nothing more yet.
+            proto._request = None
+            proto._delegate = None
+            buffered = codec.start_next_cycle()
+            if buffered or proto._reading_paused:
+                proto._next_request(buffered)
+                return
+            params = proto._params
+            proto._max_body_size = codec.max_body_size = params.max_body_size
+            proto._body_timeout = params.body_timeout
+            proto._phase = _IDLE
+            proto._deadline = proto._server._now + params.idle_connection_timeout
+            proto._ready = True
         else:
             # Answered before the body was read: the rest of the body cannot
             # be told apart from a next request, so close once the data is out.
@@ -628,12 +644,10 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if self._closing:
             self._codec.keep_alive = False
         try:
-            # (Positional: this runs per request; see HTTPServerRequest's
-            # signature for the order.)
-            server_request = HTTPServerRequest(
-                None, None, "HTTP/1.0", headers, None, None, None, request, head.start_line, self
-            )
-            server_request._parse_body()  # an HTTPInputError here becomes a 400
+            server_request = HTTPServerRequest._for_server(headers, head.start_line, request, self)
+            d = headers._dict
+            if "Content-Type" in d or "Content-Encoding" in d:
+                server_request._parse_body()  # an HTTPInputError here becomes a 400
             result = callback(server_request)
         except HTTPInputError as e:
             self._bad_input(e)
@@ -794,7 +808,11 @@ class HTTP1ServerProtocol(asyncio.Protocol):
         if not codec.keep_alive or self._closing:
             self._close()
             return
-        buffered = codec.start_next_cycle()
+        self._next_request(codec.start_next_cycle())
+
+    def _next_request(self, buffered: bool) -> None:
+        """Wait for the next request (``buffered``: some of it is already here)."""
+        codec = self._codec
         params = self._params
         self._max_body_size = codec.max_body_size = params.max_body_size
         self._body_timeout = params.body_timeout

@@ -25,12 +25,44 @@ from squall.httputil import (
 
 from ._connection import HTTP1ServerProtocol, _log_callback_failure
 
-__all__ = ["HTTPServer"]
+__all__ = ["HTTPServer", "default_max_connections"]
 
 app_log = logging.getLogger("squall.application")
 gen_log = logging.getLogger("squall.general")
 
 _FOREVER = float("inf")
+
+
+# Used where the platform has no RLIMIT_NOFILE (the resource module is
+# POSIX only).
+_FALLBACK_MAX_CONNECTIONS = 10_000
+
+
+def default_max_connections() -> int | None:
+    """The connection cap an `HTTPServer` uses when ``max_connections`` is ``None``.
+
+    The process's soft ``RLIMIT_NOFILE`` (its limit on open file
+    descriptors, each client connection taking one) minus a reserve for the
+    listening sockets, files, log handlers and outgoing connections: 5 % of
+    the limit, at least 64 (at most half the limit, for tiny limits). With
+    the common default of 1,024 that is 960 connections; after ``ulimit -n
+    65536``, 62,260. A server at its cap resets new connections at once,
+    instead of failing ``accept()`` with ``EMFILE`` and starving every other
+    use of file descriptors in the process.
+
+    Returns:
+        The cap, or ``None`` (no cap) when the soft limit is unlimited. On
+        platforms without ``RLIMIT_NOFILE`` (Windows), 10,000.
+    """
+    try:
+        import resource
+    except ImportError:  # pragma: no cover (not POSIX)
+        return _FALLBACK_MAX_CONNECTIONS
+    soft, _ = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft < 0:
+        return None
+    reserve = min(max(64, soft // 20), soft // 2)
+    return max(soft - reserve, 1)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -151,9 +183,13 @@ class HTTPServer:
         trusted_downstream: Proxy addresses to skip in ``X-Forwarded-For``.
         header_timeout: Seconds allowed to receive a request head (10).
         max_header_count: Most header fields in a request (100); more is 431.
-        max_connections: Most client connections open at once (10,000);
-            connections beyond it are accepted and closed at once (a reset),
-            with at most one log line a second. ``None`` for no limit.
+        max_connections: Most client connections open at once; connections
+            beyond it are accepted and closed at once (a reset), with at
+            most one log line a second. ``None`` (the default) follows the
+            process's file descriptor limit: the soft ``RLIMIT_NOFILE`` when
+            the server starts listening, minus a reserve for files, logs and
+            outgoing connections (see `default_max_connections`). A positive
+            number sets the cap explicitly; 0 or less is a ``ValueError``.
             Connections handed over with ``detach()`` do not count.
         allow_repeated_content_length: Accept a ``Content-Length`` repeated
             with the same value (``Content-Length: 5, 5``). Off by default:
@@ -161,7 +197,8 @@ class HTTPServer:
 
     Compatibility: Tornado waits up to an hour for a request head and has no
     separate ``header_timeout``; squall uses 10 s to defeat slowloris.
-    `close_all_connections` lets in-flight requests finish.
+    `close_all_connections` lets in-flight requests finish. Tornado has no
+    connection cap (``max_connections``).
     """
 
     def __init__(
@@ -181,7 +218,7 @@ class HTTPServer:
         trusted_downstream: Iterable[str] | None = None,
         header_timeout: float | None = None,
         max_header_count: int | None = None,
-        max_connections: int | None = 10_000,
+        max_connections: int | None = None,
         allow_repeated_content_length: bool = False,
     ) -> None:
         if isinstance(request_callback, HTTPServerConnectionDelegate) or hasattr(
@@ -223,9 +260,20 @@ class HTTPServer:
             trusted_downstream=frozenset(trusted_downstream or ()),
             allow_repeated_content_length=allow_repeated_content_length,
         )
-        if max_connections is not None and max_connections < 1:
-            raise ValueError(f"max_connections must be at least 1 or None, not {max_connections}")
+        if max_connections is not None and (
+            isinstance(max_connections, bool)
+            or not isinstance(max_connections, int)
+            or max_connections < 1
+        ):
+            raise ValueError(
+                f"max_connections must be a positive number of connections, or None "
+                f"for a cap that follows the file descriptor limit, not {max_connections!r}"
+            )
         self.max_connections = max_connections
+        # The cap in force: max_connections, or the automatic one (worked out
+        # when the server starts listening, or at the first connection).
+        self._cap: int | None = max_connections
+        self._cap_known = max_connections is not None
         self._refused = 0
         self._refused_logged_at = -_FOREVER
         self._servers: list[asyncio.AbstractServer] = []
@@ -330,6 +378,11 @@ class HTTPServer:
     def add_socket(self, sock: socket.socket) -> None:
         """Serve on one listening socket (TCP or unix, e.g. from ``bind_unix_socket``)."""
         self._stopped = False
+        if self.max_connections is None:
+            # Now rather than at construction: the limit may have been
+            # raised (setrlimit) in between.
+            self._cap = default_max_connections()
+            self._cap_known = True
         try:
             loop = asyncio.get_running_loop()
         except RuntimeError:
@@ -410,9 +463,22 @@ class HTTPServer:
 
     # -- connections -----------------------------------------------------------
 
+    @property
+    def connection_limit(self) -> int | None:
+        """The cap on open client connections now in force (``None``: no cap).
+
+        ``max_connections`` if it was given; otherwise the automatic cap of
+        `default_max_connections`, as worked out when the server last
+        started listening.
+        """
+        if not self._cap_known:
+            self._cap = default_max_connections()
+            self._cap_known = True
+        return self._cap
+
     def _admit(self, conn: HTTP1ServerProtocol) -> bool:
         """Start tracking a new connection, or return False if over the cap."""
-        cap = self.max_connections
+        cap = self._cap if self._cap_known else self.connection_limit
         if cap is not None and len(self._connections) >= cap:
             self._refused += 1
             now = conn._loop.time()
