@@ -239,7 +239,9 @@ def _open_idle(server: Any, count: int, batch: int = 100) -> list[socket.socket]
 
 
 def server_cap(server: Any) -> int:
-    cap = server.server_kwargs.get("max_connections", 10_000)
+    """The connection cap the live server enforces (its own figure, not a guess)."""
+    assert server.server is not None
+    cap = server.server.connection_limit
     return int(cap) if cap is not None else 1 << 30
 
 

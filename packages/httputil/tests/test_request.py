@@ -87,6 +87,23 @@ def test_legacy_write_finish() -> None:
         HTTPServerRequest("GET", "/").finish()
 
 
+def test_start_and_finish_times_are_public() -> None:
+    import time
+
+    before = time.time()
+    conn = FakeConnection()
+    req = HTTPServerRequest("GET", "/", connection=conn)
+    assert before <= req.start_time <= time.time()
+    assert req.finish_time is None
+    req.finish()
+    assert req.finish_time is not None and req.finish_time >= req.start_time
+    assert req.request_time() == req.finish_time - req.start_time
+    # The names older code reads still work, read-only.
+    assert (req._start_time, req._finish_time) == (req.start_time, req.finish_time)
+    with pytest.raises(AttributeError):
+        req._start_time = 0.0  # type: ignore[misc]
+
+
 def test_parse_body_merges_arguments() -> None:
     req = HTTPServerRequest(
         "POST",

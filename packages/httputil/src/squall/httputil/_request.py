@@ -50,6 +50,11 @@ class HTTPServerRequest:
         files: Uploaded files: ``{field name: [HTTPFile, ...]}``.
         connection: The `HTTPConnection` the request came on, or ``None``.
         server_connection: An opaque object identifying the client connection.
+        start_time: When the request object was made (``time.time()``).
+        finish_time: When `finish` was called, or ``None`` before; frameworks
+            that finish through the connection set it themselves.
+            (``_start_time`` and ``_finish_time`` are read-only aliases, the
+            names older code reads.)
 
     Args:
         method: The request method (or take it from ``start_line``).
@@ -102,8 +107,8 @@ class HTTPServerRequest:
         self.files: dict[str, list[HTTPFile]] = files or {}
         self.connection = connection
         self.server_connection = server_connection
-        self._start_time = time.time()
-        self._finish_time: float | None = None
+        self.start_time = time.time()
+        self.finish_time: float | None = None
         self._body_future = None
 
         if uri is not None:
@@ -137,8 +142,8 @@ class HTTPServerRequest:
         self.files = {}
         self.connection = connection
         self.server_connection = server_connection
-        self._start_time = time.time()
-        self._finish_time = None
+        self.start_time = time.time()
+        self.finish_time = None
         self._body_future = None
         self.path, _, self.query = uri.partition("?")
         if uri[:1] != "/" and "://" in uri:
@@ -224,11 +229,19 @@ class HTTPServerRequest:
             uri = f"{self.path}?{self.query}" if self.query else self.path
         return f"{self.protocol}://{self.host}{uri}"
 
+    @property
+    def _start_time(self) -> float:
+        return self.start_time
+
+    @property
+    def _finish_time(self) -> float | None:
+        return self.finish_time
+
     def request_time(self) -> float:
         """Return the seconds this request took (so far, if not finished)."""
-        if self._finish_time is None:
-            return time.time() - self._start_time
-        return self._finish_time - self._start_time
+        if self.finish_time is None:
+            return time.time() - self.start_time
+        return self.finish_time - self.start_time
 
     def write(self, chunk: bytes) -> asyncio.Future[None]:
         """Write ``chunk`` to the connection (legacy helper).
@@ -250,7 +263,7 @@ class HTTPServerRequest:
         if self.connection is None:
             raise RuntimeError("this request has no connection to finish")
         self.connection.finish()
-        self._finish_time = time.time()
+        self.finish_time = time.time()
 
     def _parse_body(self) -> None:
         """Parse a form or multipart body into ``body_arguments`` and ``files``.

@@ -311,8 +311,8 @@ class Application(HTTPServerConnectionDelegate):
                 remote_ip = fields["remote_ip"]
             else:
                 remote_ip = getattr(getattr(request.connection, "context", None), "remote_ip", None)
-            finished = request._finish_time
-            elapsed = (now if finished is None else finished) - request._start_time
+            finished = request.finish_time
+            elapsed = (now if finished is None else finished) - request.start_time
         else:
             remote_ip = request.remote_ip
             elapsed = request.request_time()
