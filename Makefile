@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 POETRY_VENV := .venv-poetry
 POETRY_VERSION := 2.5.1
-PACKAGES := escape template locale ioloop httputil httpserver httpclient web websocket auth wsgi testing squall
+PACKAGES := escape template locale options ioloop httputil httpserver httpclient web websocket auth wsgi testing squall
 STAMP := .stamps/setup
 
 .PHONY: soak fuzz bench-nginx demo setup test check pytest pytest-optimized boundaries typecheck docs docs-serve build isolation bench bench-quick clean
