@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import re
 from typing import TYPE_CHECKING, Any
 
 from ._formatter import LogFormatter
@@ -11,6 +12,7 @@ from ._formatter import LogFormatter
 if TYPE_CHECKING:
     from squall.options import OptionParser
 
+_WHEN = re.compile(r"[SMHD]|MIDNIGHT|W[0-6]", re.IGNORECASE)
 _LEVELS = ("debug", "info", "warning", "error", "critical")
 
 # The defaults of define_logging_options, also used for attributes an options
@@ -53,19 +55,17 @@ def _file_handler(options: Any) -> logging.Handler:
             encoding="utf-8",
         )
     if mode == "time":
-        when = _get(options, "log_rotate_when")
-        try:
-            return logging.handlers.TimedRotatingFileHandler(
-                prefix,
-                when=when,
-                interval=int(_get(options, "log_rotate_interval")),
-                backupCount=backups,
-                encoding="utf-8",
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"log_rotate_when={when!r} is not a rotation interval: use S, M, H, D, midnight or W0-W6 ({exc})"
-            ) from None
+        when = str(_get(options, "log_rotate_when"))
+        interval = int(_get(options, "log_rotate_interval"))
+        # Checked here: the stdlib handler opens (creates) the file before it
+        # rejects a bad interval, and would leave it open.
+        if not _WHEN.fullmatch(when):
+            raise ValueError(f"log_rotate_when={when!r} is not a rotation interval: use S, M, H, D, midnight or W0-W6")
+        if interval < 1:
+            raise ValueError(f"log_rotate_interval must be 1 or more, not {interval}")
+        return logging.handlers.TimedRotatingFileHandler(
+            prefix, when=when, interval=interval, backupCount=backups, encoding="utf-8"
+        )
     raise ValueError(f"log_rotate_mode must be 'size' or 'time', not {mode!r}")
 
 
