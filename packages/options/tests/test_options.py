@@ -184,6 +184,15 @@ def test_multiple_ints_with_ranges() -> None:
     assert parser.ids == [1, 5, 6, 7, 8, -2, -1, 10]
 
 
+def test_multiple_type_is_inferred_from_the_first_default_item() -> None:
+    parser = OptionParser()
+    parser.define("ids", default=[1, 2], multiple=True)
+    parser.define("names", default=[], multiple=True)
+    parse(parser, "--ids=3:4", "--names=5")
+    assert parser.ids == [3, 4]
+    assert parser.names == ["5"]
+
+
 def test_multiple_empty_text_is_an_empty_list() -> None:
     parser = OptionParser()
     parser.define("ids", type=int, multiple=True, default=[1])

@@ -92,8 +92,8 @@ class OptionParser:
             default: the value before anything sets it.
             type: ``str``, ``int``, ``float``, ``bool``, ``datetime.datetime``,
                 ``datetime.timedelta`` or any class whose constructor takes one
-                string. When left out, the type of ``default`` (``str`` when
-                the default is ``None`` too, or when ``multiple`` is true).
+                string. When left out, the type of ``default`` (of its first
+                item for a multiple option; ``str`` when there is none).
             help: one line for `print_help`.
             metavar: the placeholder shown in the help (``--port=PORT``);
                 by default the type's name in capitals.
@@ -117,7 +117,7 @@ class OptionParser:
                 f"{file_name}:{line} (rename one of them, or define it once and import it)"
             )
         if type is None:
-            type = default.__class__ if default is not None and not multiple else str
+            type = _inferred_type(default, multiple)
         if not isinstance(type, builtins.type):
             raise Error(f"Option {name!r}: type must be a class such as int or str, not {type!r}")
         option = _Option(
@@ -336,6 +336,16 @@ class OptionParser:
         """
         return _Mockable(self)
 
+
+
+def _inferred_type(default: Any, multiple: bool) -> type:
+    # A list default gives its first item's type; Tornado would say str and
+    # then reject nothing, leaving parsed strings beside default ints.
+    if multiple:
+        if isinstance(default, (list, tuple)) and default and default[0] is not None:
+            return builtins.type(default[0])
+        return str
+    return str if default is None else builtins.type(default)
 
 
 def _help_lines(option: _Option) -> list[str]:
