@@ -127,7 +127,7 @@ class _Option:
             return value
         raise Error(
             f"Option {self.name!r} must be {_types.describe(self.type)}, "
-            f"not {type(value).__name__} {_types.shown(repr(value))}"
+            f"not {type(value).__name__} {_types.cut(repr(value))}"
         )
 
     def validated(self, value: Any) -> Any:

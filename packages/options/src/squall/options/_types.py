@@ -54,6 +54,11 @@ _NUMBER = r"[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?"
 _PIECE = re.compile(r"[\s,]*(" + _NUMBER + r")\s*([a-z\u00b5]*)[\s,]*", re.IGNORECASE)
 
 
+def cut(text: str) -> str:
+    """``text`` cut to `MAX_SHOWN_TEXT` characters (for a value already shown as a repr)."""
+    return text if len(text) <= MAX_SHOWN_TEXT else text[:MAX_SHOWN_TEXT] + "..."
+
+
 def shown(text: str) -> str:
     """``repr`` of ``text``, cut to `MAX_SHOWN_TEXT` characters."""
     if len(text) > MAX_SHOWN_TEXT:
