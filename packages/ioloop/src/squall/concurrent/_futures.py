@@ -18,11 +18,11 @@ from typing import Any, Union
 
 app_log = logging.getLogger("squall.application")
 
-#: squall's Future class: it is `asyncio.Future`.
 Future = asyncio.Future
+"""squall's Future class: it is `asyncio.Future`."""
 
-#: The future classes `is_future` recognises.
 FUTURES = (asyncio.Future, concurrent.futures.Future)
+"""The future classes `is_future` recognises (a tuple for `isinstance`)."""
 
 _AnyFuture = Union["asyncio.Future[Any]", "concurrent.futures.Future[Any]"]
 

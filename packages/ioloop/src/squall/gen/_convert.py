@@ -44,11 +44,13 @@ class _Moment:
         return "squall.gen.moment"
 
 
-#: Yield (or await) this to let the event loop run one iteration: other
-#: callbacks and I/O get a turn before the coroutine continues. In a legacy
-#: coroutine ``yield None`` does the same; in an ``async def`` coroutine
-#: ``await asyncio.sleep(0)`` is the usual spelling.
 moment = _Moment()
+"""Yield (or await) this to let the event loop run one iteration.
+
+Other callbacks and I/O get a turn before the coroutine continues. In a
+legacy coroutine ``yield None`` does the same; in an ``async def`` coroutine
+``await gen.moment`` works, and ``await asyncio.sleep(0)`` is the usual spelling.
+"""
 
 
 def quiet_tuple(quiet_exceptions: QuietExceptions) -> tuple[type[BaseException], ...]:

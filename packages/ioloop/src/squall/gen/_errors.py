@@ -5,16 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-#: Raised by `with_timeout` and by the timed waits of squall.locks and
-#: squall.queues when their deadline passes.
-#:
-#: It *is* `asyncio.TimeoutError` (on Python 3.11+ that is the built-in
-#: `TimeoutError`), as ``tornado.gen.TimeoutError`` has been since Tornado 6.2:
-#: ``except gen.TimeoutError`` also catches the timeouts of `asyncio.wait_for`,
-#: `asyncio.timeout` and `IOLoop.run_sync`, and ``except asyncio.TimeoutError``
-#: catches squall's. There is no squall-only subclass to tell them apart; use
-#: the call site instead.
 TimeoutError = asyncio.TimeoutError
+"""Raised by `with_timeout` and by the timed waits of squall.locks and squall.queues.
+
+It *is* `asyncio.TimeoutError` (on Python 3.11+ that is the built-in
+`TimeoutError`), as ``tornado.gen.TimeoutError`` has been since Tornado 6.2:
+``except gen.TimeoutError`` also catches the timeouts of `asyncio.wait_for`
+and `asyncio.timeout` (and, on Python 3.11+, of `IOLoop.run_sync`), and
+``except asyncio.TimeoutError`` catches squall's. There is no squall-only
+subclass to tell them apart; wrap the calls separately if you must.
+"""
 
 
 class Return(Exception):

@@ -40,11 +40,13 @@ class WaitIterator:
         ValueError: both positional and keyword futures were given.
     """
 
-    #: The index (position or keyword) of the input behind the last result
-    #: handed out; None before the first and after `done` returns True.
     current_index: Any
-    #: The input future behind the last result handed out (None likewise).
+    """The position or keyword of the input behind the last result handed out.
+
+    None before the first result and once `done` has returned True.
+    """
     current_future: asyncio.Future[Any] | None
+    """The input future behind the last result handed out (None likewise)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args and kwargs:
