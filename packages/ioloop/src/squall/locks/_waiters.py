@@ -23,33 +23,36 @@ _P = TypeVar("_P")
 _MIN_COMPACT = 64
 
 
-class Waiters(Generic[_P]):
-    """Waiter futures, each with a payload (e.g. the item a blocked ``put`` holds)."""
+class Waiters(collections.deque[tuple["asyncio.Future[Any]", _P]], Generic[_P]):
+    """Waiter futures, each with a payload (e.g. the item a blocked ``put`` holds).
 
-    __slots__ = ("_entries", "_compact_at")
+    A deque subclass, so that "is anybody queued?" (its truth value) costs no
+    Python-level call on the hot paths of the queues.
+    """
+
+    __slots__ = ("_compact_at",)
 
     def __init__(self) -> None:
-        self._entries: collections.deque[tuple[asyncio.Future[Any], _P]] = collections.deque()
+        super().__init__()
         self._compact_at = _MIN_COMPACT
 
     def add(self, future: asyncio.Future[Any], payload: _P) -> None:
         """Queue ``future`` (with ``payload``) behind the existing waiters."""
-        entries = self._entries
-        entries.append((future, payload))
-        if len(entries) >= self._compact_at:
-            live = [entry for entry in entries if not entry[0].done()]
-            self._entries = collections.deque(live)
+        self.append((future, payload))
+        if len(self) >= self._compact_at:
+            live = [entry for entry in self if not entry[0].done()]
+            self.clear()
+            self.extend(live)
             self._compact_at = max(_MIN_COMPACT, 2 * len(live))
 
     def pop_live(self) -> tuple[asyncio.Future[Any], _P] | None:
         """Remove and return the first waiter still waiting, or None if there is none."""
-        entries = self._entries
-        while entries:
-            entry = entries.popleft()
+        while self:
+            entry = self.popleft()
             if not entry[0].done():
                 return entry
         return None
 
     def live_count(self) -> int:
         """The number of waiters still waiting (O(n); for repr and tests)."""
-        return sum(1 for future, _payload in self._entries if not future.done())
+        return sum(1 for future, _payload in self if not future.done())

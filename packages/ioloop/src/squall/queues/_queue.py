@@ -28,6 +28,17 @@ from ._errors import QueueEmpty, QueueFull
 
 _T = TypeVar("_T")
 
+# put() and get() are hot: look the running loop up directly, falling back
+# to the current IOLoop's loop only outside a running loop.
+_get_running_loop = asyncio.get_running_loop
+
+
+def _loop() -> asyncio.AbstractEventLoop:
+    try:
+        return _get_running_loop()
+    except RuntimeError:
+        return current_loop()
+
 
 class Queue(Generic[_T]):
     """A first-in, first-out queue for coroutines, optionally bounded.
@@ -144,7 +155,7 @@ class Queue(Generic[_T]):
         """
         if timeout is not None:
             check_deadline(timeout)
-        future: asyncio.Future[None] = current_loop().create_future()
+        future: asyncio.Future[None] = _loop().create_future()
         try:
             self.put_nowait(item)
         except QueueFull:
@@ -170,12 +181,12 @@ class Queue(Generic[_T]):
         Raises:
             QueueFull: the queue is at its ``maxsize``.
         """
-        getter = self._getters.pop_live()
+        getter = self._getters.pop_live() if self._getters else None
         if getter is not None:
             # A live getter means the queue is empty: hand the item over.
             self._add(item)
             getter[0].set_result(self._get())
-        elif self.full():
+        elif self._maxsize > 0 and len(self._queue) >= self._maxsize:
             raise QueueFull(
                 f"queue is full ({self._maxsize} items); await put() to wait for room"
             )
@@ -183,8 +194,9 @@ class Queue(Generic[_T]):
             self._add(item)
 
     def _add(self, item: _T) -> None:
+        if not self._unfinished_tasks:
+            self._finished.clear()
         self._unfinished_tasks += 1
-        self._finished.clear()
         self._put(item)
 
     # -- getting --------------------------------------------------------------
@@ -206,7 +218,7 @@ class Queue(Generic[_T]):
         """
         if timeout is not None:
             check_deadline(timeout)
-        future: asyncio.Future[_T] = current_loop().create_future()
+        future: asyncio.Future[_T] = _loop().create_future()
         try:
             future.set_result(self.get_nowait())
         except QueueEmpty:
@@ -230,7 +242,7 @@ class Queue(Generic[_T]):
         Raises:
             QueueEmpty: the queue holds no item.
         """
-        putter = self._putters.pop_live()
+        putter = self._putters.pop_live() if self._putters else None
         if putter is not None:
             # A live putter means the queue is full: let its item in first,
             # so the order (FIFO, priority or LIFO) counts it.
@@ -238,7 +250,7 @@ class Queue(Generic[_T]):
             self._add(item)
             future.set_result(None)
             return self._get()
-        if self.qsize():
+        if self._queue:
             return self._get()
         raise QueueEmpty("queue is empty; await get() to wait for an item")
 
