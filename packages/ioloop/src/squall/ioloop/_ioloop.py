@@ -303,7 +303,8 @@ class IOLoop:
             The result of ``func`` (awaited if it is awaitable).
 
         Raises:
-            TimeoutError: the operation did not finish within ``timeout``.
+            asyncio.TimeoutError: the operation did not finish within
+                ``timeout`` (``squall.gen.TimeoutError`` is the same class).
             RuntimeError: the loop is already running, or was stopped before
                 ``func`` finished.
         """
@@ -345,7 +346,10 @@ class IOLoop:
             self.asyncio_loop.run_until_complete(asyncio.gather(task, return_exceptions=True))
             raise RuntimeError("IOLoop was stopped before the function passed to run_sync finished")
         if timed_out and task.cancelled():
-            raise TimeoutError(f"Operation timed out after {timeout} seconds (run_sync timeout)")
+            # asyncio's class (the builtin one since 3.11): squall.gen.TimeoutError too.
+            raise asyncio.TimeoutError(
+                f"Operation timed out after {timeout} seconds (run_sync timeout)"
+            )
         return task.result()
 
     # -- time and callbacks ---------------------------------------------------
