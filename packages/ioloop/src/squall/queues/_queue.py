@@ -31,13 +31,9 @@ _T = TypeVar("_T")
 # put() and get() are hot: look the running loop up directly, falling back
 # to the current IOLoop's loop only outside a running loop.
 _get_running_loop = asyncio.get_running_loop
-
-
-def _loop() -> asyncio.AbstractEventLoop:
-    try:
-        return _get_running_loop()
-    except RuntimeError:
-        return current_loop()
+# The C future class, built directly: loop.create_future() is a Python-level
+# call on the default loop (and uvloop accepts these futures too).
+_Future = asyncio.Future
 
 
 class Queue(Generic[_T]):
@@ -155,7 +151,20 @@ class Queue(Generic[_T]):
         """
         if timeout is not None:
             check_deadline(timeout)
-        future: asyncio.Future[None] = _loop().create_future()
+        try:
+            loop = _get_running_loop()
+        except RuntimeError:
+            loop = current_loop()
+        future: asyncio.Future[None] = _Future(loop=loop)
+        maxsize = self._maxsize
+        if not self._getters and (maxsize <= 0 or len(self._queue) < maxsize):
+            # Room and nobody waiting for an item: the common case, inline.
+            if not self._unfinished_tasks:
+                self._finished.clear()
+            self._unfinished_tasks += 1
+            self._put(item)
+            future.set_result(None)
+            return future
         try:
             self.put_nowait(item)
         except QueueFull:
@@ -218,7 +227,15 @@ class Queue(Generic[_T]):
         """
         if timeout is not None:
             check_deadline(timeout)
-        future: asyncio.Future[_T] = _loop().create_future()
+        try:
+            loop = _get_running_loop()
+        except RuntimeError:
+            loop = current_loop()
+        future: asyncio.Future[_T] = _Future(loop=loop)
+        if self._queue and not self._putters:
+            # An item and no blocked putter: the common case, inline.
+            future.set_result(self._get())
+            return future
         try:
             future.set_result(self.get_nowait())
         except QueueEmpty:
