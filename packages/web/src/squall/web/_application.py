@@ -30,7 +30,7 @@ from squall.httputil import (
 from ._accesslog import AccessRecords
 from ._handler import RequestHandler, _log_safe
 from ._handlers import ErrorHandler
-from ._routing import HandlerSpec, RouteMatch, Router
+from ._routing import HandlerSpec, RouteMatch, Router, Target
 from ._transforms import GZipContentEncoding, OutputTransform
 from ._uimodule import BUILTIN_UI_MODULES, UIModule, load_ui_methods, load_ui_modules
 
@@ -53,8 +53,14 @@ class Application(HTTPServerConnectionDelegate):
     """A collection of request handlers that make up a web application.
 
     Args:
-        handlers: tuples ``(pattern, handler_class[, kwargs[, name]])`` or
-            `URLSpec` objects, matched in order against the request path.
+        handlers: tuples ``(pattern, handler_class[, kwargs[, name]])``,
+            `URLSpec` objects or `squall.routing.Rule` objects, tried in
+            order. A rule's target is usually a `RequestHandler` subclass; it
+            may also be another application or router (any
+            `~squall.httputil.HTTPServerConnectionDelegate`, e.g. a WSGI
+            container), a callable taking the request, or a nested list of
+            rules. A rule may match on something other than the path
+            (`squall.routing.HostMatches`, your own `squall.routing.Matcher`).
         default_host: the host whose handlers serve requests for unknown
             hosts (see `add_handlers`).
         transforms: `OutputTransform` classes (or factories taking the
@@ -118,6 +124,8 @@ class Application(HTTPServerConnectionDelegate):
             else (ErrorHandler, {"status_code": 404})
         )
         self.router.add(".*$", list(self._static_handlers()) + list(handlers or []))
+        if self.router.general:
+            self._use_general_routing()
         if settings.get("autoreload"):
             try:
                 from squall import autoreload
@@ -202,18 +210,47 @@ class Application(HTTPServerConnectionDelegate):
         constructor's handlers is tried last.
         """
         self.router.add(host_pattern, host_handlers)
+        if self.router.general:
+            self._use_general_routing()
+
+    def _use_general_routing(self) -> None:
+        # Rules beyond handler classes on paths (see squall.web._routing)
+        # need the whole request and may pick a delegate rather than a
+        # handler. Only such an application swaps in the general entry
+        # points, as instance attributes: the plain case keeps the class's
+        # start_request and its inlined fast path, at no cost per request.
+        self.start_request = self._start_general_request  # type: ignore[method-assign]
+        if type(self).find_handler is _BASE_FIND_HANDLER:
+            self.find_handler = self._find_handler_general  # type: ignore[method-assign]
 
     def reverse_url(self, name: str, *args: Any) -> str:
-        """The path of the URL spec named ``name``, with ``args`` in its groups.
+        """The path of the rule named ``name``, with ``args`` in its groups.
+
+        Names are looked up in this application's rules (nested rule lists
+        included), then in the routers and applications that are targets of
+        its rules.
 
         Raises:
-            KeyError: no spec has that name.
-            ValueError: the spec cannot be reversed with these arguments.
+            KeyError: no rule has that name.
+            ValueError: the rule cannot be reversed with these arguments.
         """
         spec = self.router.named.get(name)
-        if spec is None:
+        if spec is not None:
+            path = spec.reverse(*args)
+            if path is None:
+                raise ValueError(f"the rule named {name!r} cannot build a URL: {spec!r}")
+            return path
+        path = self.router.reverse_nested(name, *args)
+        if path is None:
             raise KeyError(f"{name} not found in named urls")
-        return spec.reverse(*args)
+        return path
+
+    def _reverse_url_or_none(self, name: str, *args: Any) -> str | None:
+        """`reverse_url`, with ``None`` for an unknown name (for outer routers)."""
+        spec = self.router.named.get(name)
+        if spec is not None:
+            return spec.reverse(*args)
+        return self.router.reverse_nested(name, *args)
 
     def find_handler(
         self, request: HTTPServerRequest
@@ -235,7 +272,7 @@ class Application(HTTPServerConnectionDelegate):
         handler_class = spec._handler
         if handler_class.__class__ is str:  # a dotted name, imported on first use
             handler_class = spec.handler_class
-        return handler_class, spec.kwargs, match.args, match.kwargs  # type: ignore[return-value]
+        return handler_class, spec.kwargs, match.args, match.kwargs
 
     # -- HTTPServerConnectionDelegate -------------------------------------
 
@@ -256,8 +293,44 @@ class Application(HTTPServerConnectionDelegate):
         """Handle a complete request (legacy plain-callable style)."""
         dispatcher = _RequestDispatcher(self, request.connection, request.server_connection)
         dispatcher.request = request
-        dispatcher._route()
+        if self.router.general and type(self).find_handler is _BASE_FIND_HANDLER:
+            found = self.router.find_target(request)
+            if found is not None and found.__class__ is not RouteMatch:
+                # Another application, router or callable: replay the request.
+                delegate = cast(HTTPMessageDelegate, found)
+                start_line = RequestStartLine(
+                    request.method or "GET", request.uri or "/", request.version
+                )
+                delegate.headers_received(start_line, request.headers)
+                if request.body:
+                    delegate.data_received(request.body)
+                delegate.finish()
+                return None
+            dispatcher._set_route(found)
+        else:
+            dispatcher._route()
         return dispatcher.execute()
+
+    # -- general routing (applications with squall.routing rules) ---------
+
+    def _start_general_request(
+        self, server_conn: object, request_conn: HTTPConnection
+    ) -> HTTPMessageDelegate:
+        return _GeneralDispatcher(self, request_conn, server_conn)
+
+    def _find_handler_general(
+        self, request: HTTPServerRequest
+    ) -> tuple[type[RequestHandler], dict[str, Any], list[bytes | None], dict[str, bytes | None]]:
+        # Application.find_handler for an application with general rules.
+        # Compatibility: a rule whose target is not a handler class is
+        # reported as the default handler (only the dispatcher can serve it).
+        found = self.router.find_target(request)
+        match = found if found.__class__ is RouteMatch else None
+        if match is None:
+            cls, kwargs = self._default_handler
+            return cls, kwargs, [], {}
+        assert isinstance(match, RouteMatch)
+        return match.spec.handler_class, match.spec.kwargs, match.args, match.kwargs
 
     # -- helpers used by handlers ---------------------------------------
 
@@ -422,6 +495,18 @@ class _RequestDispatcher(HTTPMessageDelegate):
             return self._start_streaming()
         return None
 
+    def _set_route(self, match: RouteMatch | None) -> None:
+        if match is None:
+            self.handler_class, self.handler_kwargs = self.application._default_handler
+            self.path_args = []
+            self.path_kwargs = {}
+            return
+        spec = match.spec
+        self.handler_class = spec.handler_class
+        self.handler_kwargs = spec.kwargs
+        self.path_args = match.args
+        self.path_kwargs = match.kwargs
+
     def _route(self) -> None:
         (
             self.handler_class,
@@ -531,6 +616,74 @@ class _RequestDispatcher(HTTPMessageDelegate):
         if self.handler is not None:
             self.handler._on_connection_lost()
         self.chunks = None
+
+
+class _GeneralDispatcher(_RequestDispatcher):
+    """The dispatcher of an application with general rules.
+
+    Routes through every kind of rule when the head is in: a handler route
+    runs as in `_RequestDispatcher`; any other target's delegate gets the
+    head and, from then on, the body, the end and a lost connection.
+    """
+
+    __slots__ = ("delegate",)
+
+    def __init__(
+        self, application: Application, connection: HTTPConnection | None, server_conn: object
+    ) -> None:
+        super().__init__(application, connection, server_conn)
+        self.delegate: HTTPMessageDelegate | None = None
+
+    def headers_received(
+        self, start_line: RequestStartLine | ResponseStartLine, headers: HTTPHeaders
+    ) -> Awaitable[None] | None:
+        self.request = request = HTTPServerRequest(
+            None,
+            None,
+            "HTTP/1.0",
+            headers,
+            None,
+            None,
+            None,
+            self.connection,
+            start_line,  # type: ignore[arg-type]
+            self.server_conn,
+        )
+        application = self.application
+        found: Target | None
+        if type(application).find_handler is _BASE_FIND_HANDLER:
+            found = application.router.find_target(request)
+        else:
+            found = None
+            self._route()  # a subclass's own find_handler decides
+        if found is not None and found.__class__ is not RouteMatch:
+            delegate = self.delegate = cast(HTTPMessageDelegate, found)
+            return delegate.headers_received(start_line, headers)
+        if found is not None or type(application).find_handler is _BASE_FIND_HANDLER:
+            self._set_route(found)
+        if self.handler_class._stream_request_body:
+            return self._start_streaming()
+        return None
+
+    def data_received(self, chunk: bytes) -> Awaitable[None] | None:
+        delegate = self.delegate
+        if delegate is not None:
+            return delegate.data_received(chunk)
+        return super().data_received(chunk)
+
+    def finish(self) -> None:
+        delegate = self.delegate
+        if delegate is not None:
+            delegate.finish()
+            return
+        super().finish()
+
+    def on_connection_close(self) -> None:
+        delegate = self.delegate
+        if delegate is not None:
+            delegate.on_connection_close()
+            return
+        super().on_connection_close()
 
 
 async def _guard_body_step(handler: RequestHandler, step: Awaitable[None]) -> None:
