@@ -289,7 +289,8 @@ class Router:
 
     def _general(self, rule: Rule) -> Rule:
         target = rule.target
-        if _is_handler(target):
+        if isinstance(target, type) and _is_handler(target):
+            # (A str target here is a value a dotted name imported to, not a class.)
             return Rule(rule.matcher, HandlerTarget(target, rule.target_kwargs), None, rule.name)
         if isinstance(target, (list, tuple)):
             nested = HostRules(".*$")
