@@ -421,6 +421,14 @@ def test_basic_auth(servers, fetch):
     assert info.value.code == 401
 
 
+def test_basic_auth_refuses_a_username_with_a_colon():
+    # The server would split "a:b:pw" as user "a", password "b:pw" (RFC 7617).
+    with pytest.raises(ValueError, match="cannot contain ':'"):
+        HTTPRequest("http://127.0.0.1/", auth_username="a:b", auth_password="pw")
+    # Digest has no such split; the check is for Basic only.
+    HTTPRequest("http://127.0.0.1/", auth_username="a:b", auth_password="pw", auth_mode="digest")
+
+
 def test_basic_auth_from_url_userinfo(servers, fetch):
     url = servers.url("/basic").replace("http://", "http://user:p%C3%A4ss@")
     assert fetch(url).body == b"authorized"

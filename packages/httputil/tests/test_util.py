@@ -4,6 +4,7 @@ import time
 import pytest
 
 from squall.httputil import (
+    encode_username_password,
     format_timestamp,
     parse_cookie,
     qs_to_qsl,
@@ -96,3 +97,28 @@ def test_parse_cookie_linear() -> None:
     many = "; ".join(f"k{i}=v{i}" for i in range(1000))
     assert len(parse_cookie(many)) == 1000
     assert parse_cookie('x="' + '\\"' * 100_000 + '"')["x"] == '"' * 100_000
+
+
+def test_encode_username_password_round_trips_through_basic_auth() -> None:
+    import base64
+
+    token = base64.b64encode(encode_username_password("user", "päss:word"))
+    user, _, password = base64.b64decode(token).decode("utf-8").partition(":")
+    assert (user, password) == ("user", "päss:word")  # the password may hold ':'
+    assert encode_username_password(b"u", b"\xff") == b"u:\xff"
+
+
+@pytest.mark.parametrize(
+    ("username", "password", "message"),
+    [
+        ("us:er", "x", "cannot contain ':'"),
+        ("user\r\nX-Injected 1", "x", "username contains a control character"),
+        ("user", "pa\x00ss", "password contains a control character"),
+        ("user", "pa\x7fss", "password contains a control character"),
+    ],
+)
+def test_encode_username_password_refuses_ambiguous_credentials(
+    username: str, password: str, message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        encode_username_password(username, password)

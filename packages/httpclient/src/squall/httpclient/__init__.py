@@ -9,6 +9,7 @@
 `HTTPStreamClosedError`) when no answer came.
 """
 
+from ._cli import main as main
 from ._client import AsyncHTTPClient as AsyncHTTPClient
 from ._client import HTTPClient as HTTPClient
 from ._errors import HTTPClientError as HTTPClientError
@@ -27,4 +28,5 @@ __all__ = [
     "HTTPResponse",
     "HTTPStreamClosedError",
     "HTTPTimeoutError",
+    "main",
 ]

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
-from squall.httputil import HTTPHeaders, format_timestamp
+from squall.httputil import HTTPHeaders, encode_username_password, format_timestamp
 
 __all__ = ["HTTPRequest"]
 
@@ -388,6 +388,9 @@ def _check_combinations(request: HTTPRequest, allow_nonstandard: bool) -> None:
         raise ValueError("client_key needs client_cert too")
     if request.auth_password is not None and request.auth_username is None:
         raise ValueError("auth_password needs auth_username too")
+    if request.auth_username is not None and request.auth_mode in (None, "basic"):
+        # Refuse what a server would split differently (RFC 7617), on both back ends.
+        encode_username_password(request.auth_username, request.auth_password or "")
 
 
 class _RequestProxy:

@@ -28,7 +28,13 @@ from typing import Any
 from squall.httpclient import AsyncHTTPClient, HTTPClientError, HTTPResponse
 from squall.httpclient._errors import HTTPStreamClosedError
 from squall.httpclient._request import _DEFAULTS
-from squall.httputil import HTTP1Codec, HTTPHeaders, HTTPInputError, RequestStartLine
+from squall.httputil import (
+    HTTP1Codec,
+    HTTPHeaders,
+    HTTPInputError,
+    RequestStartLine,
+    encode_username_password,
+)
 from squall.netutil import Resolver, ssl_options_to_context
 
 from ._connection import _CONNECTING, _Connection, _Exchange
@@ -532,7 +538,7 @@ def _get(req: Any, name: str, eff: dict[str, Any]) -> Any:
 
 
 def _basic(username: str, password: str) -> str:
-    token = base64.b64encode(f"{username}:{password}".encode("utf-8")).decode("ascii")
+    token = base64.b64encode(encode_username_password(username, password)).decode("ascii")
     return f"Basic {token}"
 
 

@@ -31,6 +31,7 @@ from ._startline import RequestStartLine as RequestStartLine
 from ._startline import ResponseStartLine as ResponseStartLine
 from ._startline import parse_request_start_line as parse_request_start_line
 from ._startline import parse_response_start_line as parse_response_start_line
+from ._util import encode_username_password as encode_username_password
 from ._util import format_timestamp as format_timestamp
 from ._util import qs_to_qsl as qs_to_qsl
 from ._util import responses as responses
@@ -58,6 +59,7 @@ __all__ = [
     "HTTPServerRequest",
     "RequestStartLine",
     "ResponseStartLine",
+    "encode_username_password",
     "format_timestamp",
     "parse_body_arguments",
     "parse_cookie",

@@ -1,0 +1,7 @@
+"""``python -m squall.httpclient URL ...`` (see `squall.httpclient.main`)."""
+
+import sys
+
+from ._cli import main
+
+sys.exit(main())
